@@ -1,0 +1,40 @@
+# Orion on Django: `make run` serves on http://127.0.0.1:4200, `make test` runs the suite.
+# Only python3 and make are assumed; everything else is installed into .venv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The stamp records which requirements.txt the venv was built from: pip only runs again
+# when that file changes (or the venv is gone), so repeated `make` calls start at once.
+STAMP := $(VENV)/.requirements.stamp
+PYTEST_ARGS ?=
+
+.PHONY: venv compat-venv run test test-fast services clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.txt
+	@cp requirements.txt $@
+
+# The real prefect==2.8.7 client for tests/compat, cached in .compat-venv/ (keyed by a hash
+# of its pins); built before pytest starts so its one-off build is not inside a test timeout.
+compat-venv: venv
+	@$(PY) tests/compat/harness.py build-venv >/dev/null
+
+run: venv
+	$(VENV)/bin/daphne -b 127.0.0.1 -p 4200 orion_project.asgi:application
+
+test: venv compat-venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not compat" $(PYTEST_ARGS)
+
+services: venv
+	$(PY) manage.py orion_services
+
+clean:
+	rm -rf $(VENV) .compat-venv .pytest_cache var
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

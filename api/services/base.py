@@ -1,0 +1,84 @@
+"""``LoopService``: the base of every background service."""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import connections
+
+logger = logging.getLogger("orion.services")
+
+
+class LoopService(abc.ABC):
+    """A service that calls ``run_once()`` every ``loop_seconds`` until stopped.
+
+    An exception in one run is logged and the loop goes on; a run that takes longer than
+    the interval is followed by the next one at once. Each service runs in its own thread
+    with its own database connection, closed after every run.
+    """
+
+    #: Setting that enables the service (``None``: always on).
+    enabled_setting: ClassVar[str | None] = None
+    #: Setting holding the interval, and the default when it is absent.
+    loop_seconds_setting: ClassVar[str | None] = None
+    default_loop_seconds: ClassVar[float] = 60.0
+
+    def __init__(self, loop_seconds: float | None = None) -> None:
+        if loop_seconds is None and self.loop_seconds_setting:
+            loop_seconds = getattr(settings, self.loop_seconds_setting, None)
+        self.loop_seconds = float(loop_seconds if loop_seconds is not None else self.default_loop_seconds)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        """The service's name in logs."""
+        return type(self).__name__
+
+    @classmethod
+    def is_enabled(cls, overrides: dict | None = None) -> bool:
+        """Whether the service's enable flag is on (overrides first, then settings)."""
+        if cls.enabled_setting is None:
+            return True
+        if overrides and cls.enabled_setting in overrides:
+            return bool(overrides[cls.enabled_setting])
+        return bool(getattr(settings, cls.enabled_setting, True))
+
+    @abc.abstractmethod
+    def run_once(self) -> None:
+        """Do one pass of the service's work."""
+
+    def run_forever(self) -> None:
+        """Loop in the current thread until ``stop()`` is called."""
+        logger.info("Starting %s (every %.1f s)", self.name, self.loop_seconds)
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - a failing run must never end the loop
+                logger.exception("%s failed; it will run again", self.name)
+            finally:
+                connections.close_all()
+            elapsed = time.monotonic() - started
+            if elapsed > self.loop_seconds:
+                logger.warning("%s took %.1f s, longer than its %.1f s interval", self.name, elapsed, self.loop_seconds)
+            self._stop.wait(max(0.0, self.loop_seconds - elapsed))
+        logger.info("Stopped %s", self.name)
+
+    def start(self) -> threading.Thread:
+        """Run the loop in a daemon thread and return it."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, name=f"orion-{self.name}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to stop and wait up to ``timeout`` seconds for it."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

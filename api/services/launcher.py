@@ -1,0 +1,122 @@
+"""Start-up sequence and service launcher for serving processes.
+
+``arm()`` (from ``AppConfig.ready``) records whether this process serves HTTP (daphne,
+uvicorn, or the serving child of ``runserver``); ``start_if_serving()`` (from
+``create_app``) then runs, once per process: migrations when
+``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up hooks, and every enabled service.
+``manage.py orion_services`` calls ``run_services()`` to do the same standalone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.utils.module_loading import import_string
+
+from api.services.base import LoopService
+
+logger = logging.getLogger("orion.services")
+
+# Every background service, by dotted path; later issues append theirs.
+SERVICES: tuple[str, ...] = ()
+
+# Called in order after migrations; each failure is logged as a warning, never fatal.
+STARTUP_HOOKS: tuple[str, ...] = ()
+
+_SERVER_PROGRAMS = {"daphne", "uvicorn", "gunicorn", "hypercorn"}
+
+_lock = threading.Lock()
+_armed = False
+_started = False
+_running: list[LoopService] = []
+
+
+def is_serving_process(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process is one that serves HTTP requests.
+
+    ``runserver``'s autoreloader parent only watches files; its serving child has
+    ``RUN_MAIN=true`` (or there is no reloader with ``--noreload``).
+    """
+    argv = sys.argv if argv is None else argv
+    environ = os.environ if environ is None else environ
+    if not argv:
+        return False
+    program = Path(argv[0]).name
+    if program in _SERVER_PROGRAMS or any(Path(arg).name in _SERVER_PROGRAMS for arg in argv[:3]):
+        return True
+    if "runserver" in argv[1:3]:
+        return environ.get("RUN_MAIN") == "true" or "--noreload" in argv
+    return False
+
+
+def arm() -> None:
+    """Record whether services may start in this process (called from ``ready()``)."""
+    global _armed
+    _armed = is_serving_process()
+
+
+def start_if_serving(overrides: Mapping[str, Any] | None = None) -> bool:
+    """Run the start-up sequence and start services, once, if this process serves HTTP."""
+    global _started
+    if not _armed:
+        return False
+    with _lock:
+        if _started:
+            return False
+        _started = True
+    run_startup(overrides)
+    start_services(overrides)
+    atexit.register(stop_services)
+    return True
+
+
+def run_startup(overrides: Mapping[str, Any] | None = None) -> None:
+    """Apply migrations (if enabled) and run the start-up hooks."""
+    overrides = overrides or {}
+    migrate = overrides.get(
+        "PREFECT_API_DATABASE_MIGRATE_ON_START", settings.PREFECT_API_DATABASE_MIGRATE_ON_START
+    )
+    try:
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        for dotted in STARTUP_HOOKS:
+            try:
+                import_string(dotted)()
+            except Exception:  # noqa: BLE001 - a hook failure must not stop the server
+                logger.warning("Start-up hook %s failed", dotted, exc_info=True)
+    finally:
+        # Start-up ran outside any request; don't leak its connection into one.
+        connections.close_all()
+
+
+def enabled_services(overrides: Mapping[str, Any] | None = None) -> list[type[LoopService]]:
+    """The service classes whose enable flags are on."""
+    classes = [import_string(dotted) for dotted in SERVICES]
+    return [cls for cls in classes if cls.is_enabled(dict(overrides or {}))]
+
+
+def start_services(overrides: Mapping[str, Any] | None = None) -> list[LoopService]:
+    """Start every enabled service in its own thread."""
+    started = []
+    for cls in enabled_services(overrides):
+        service = cls()
+        service.start()
+        started.append(service)
+    _running.extend(started)
+    return started
+
+
+def stop_services(timeout: float = 10.0) -> None:
+    """Stop the services this process started."""
+    while _running:
+        _running.pop().stop(timeout)

@@ -1,0 +1,1 @@
+"""Django project hosting the Orion API and UI."""

@@ -1,0 +1,1 @@
+"""Compatibility tests: the real ``prefect==2.8.7`` client and CLI against a live server."""

@@ -1,0 +1,16 @@
+"""Fixtures and hooks shared by the whole suite (keep this small: resource-specific
+fixtures live next to their tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which database the run uses: CI runs the suite twice and the logs must tell
+    the SQLite run from the PostgreSQL one."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    where = db.get("HOST") or db.get("NAME")
+    return f"orion database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})"
