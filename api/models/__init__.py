@@ -1,5 +1,50 @@
 """Django ORM models of the API, one module per resource, re-exported here."""
 
+from api.models.artifacts import Artifact
+from api.models.blocks import (
+    BlockDocument,
+    BlockDocumentReference,
+    BlockSchema,
+    BlockSchemaReference,
+    BlockType,
+)
+from api.models.concurrency_limits import ConcurrencyLimit
 from api.models.configuration import Configuration
+from api.models.deployments import Deployment
+from api.models.flow_run_notification_policies import (
+    FlowRunNotificationPolicy,
+    FlowRunNotificationQueue,
+)
+from api.models.flow_runs import FlowRun
+from api.models.flows import Flow
+from api.models.logs import Log
+from api.models.saved_searches import SavedSearch
+from api.models.states import FlowRunState, TaskRunState, TaskRunStateCache
+from api.models.task_runs import TaskRun
+from api.models.work_pools import Agent, WorkPool, WorkQueue, Worker
 
-__all__ = ["Configuration"]
+__all__ = [
+    "Agent",
+    "Artifact",
+    "BlockDocument",
+    "BlockDocumentReference",
+    "BlockSchema",
+    "BlockSchemaReference",
+    "BlockType",
+    "ConcurrencyLimit",
+    "Configuration",
+    "Deployment",
+    "Flow",
+    "FlowRun",
+    "FlowRunNotificationPolicy",
+    "FlowRunNotificationQueue",
+    "FlowRunState",
+    "Log",
+    "SavedSearch",
+    "TaskRun",
+    "TaskRunState",
+    "TaskRunStateCache",
+    "WorkPool",
+    "WorkQueue",
+    "Worker",
+]

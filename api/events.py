@@ -1,0 +1,72 @@
+"""Live-update events: what changed, pushed to websocket subscribers after commit.
+
+Writers (crud, orchestration, services) call these functions inside their transaction;
+the message goes out through the channel layer only once the transaction commits, so a
+subscriber never sees a change that was rolled back. Group names are the contract with
+``api.live``: ``flow_runs`` (every flow run state change), ``flow_run.<id>`` (a run's
+own state changes, its task runs' and its logs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("orion.events")
+
+FLOW_RUNS_GROUP = "flow_runs"
+
+
+def flow_run_group(flow_run_id: UUID | str) -> str:
+    """The group of one flow run's events."""
+    return f"flow_run.{flow_run_id}"
+
+
+def _send(groups: Iterable[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    for group in groups:
+        try:
+            send(group, {"type": "orion.event", "event": message})
+        except Exception:  # noqa: BLE001 - a lost live update must never fail a write
+            logger.warning("Could not publish %s to %s", message.get("event"), group, exc_info=True)
+
+
+def _after_commit(groups: list[str], message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send(groups, message))
+
+
+def flow_run_state_changed(flow_run_id: UUID, state_type: str, state_name: str) -> None:
+    """A flow run entered a new state."""
+    _after_commit(
+        [FLOW_RUNS_GROUP, flow_run_group(flow_run_id)],
+        {"event": "flow_run_state", "flow_run_id": str(flow_run_id), "state_type": state_type, "state_name": state_name},
+    )
+
+
+def task_run_state_changed(flow_run_id: UUID, task_run_id: UUID, state_type: str, state_name: str) -> None:
+    """A task run entered a new state."""
+    _after_commit(
+        [flow_run_group(flow_run_id)],
+        {
+            "event": "task_run_state",
+            "flow_run_id": str(flow_run_id),
+            "task_run_id": str(task_run_id),
+            "state_type": state_type,
+            "state_name": state_name,
+        },
+    )
+
+
+def logs_created(flow_run_ids: Iterable[UUID]) -> None:
+    """New log lines were stored for these flow runs (one message per run, not per line)."""
+    for flow_run_id in set(flow_run_ids):
+        _after_commit([flow_run_group(flow_run_id)], {"event": "logs", "flow_run_id": str(flow_run_id)})

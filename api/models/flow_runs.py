@@ -1,0 +1,63 @@
+"""Flow runs."""
+
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from api.models.runs import RunBase
+
+
+class FlowRun(RunBase):
+    """One run of a flow."""
+
+    flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="flow_runs")
+    state = models.ForeignKey(
+        "api.FlowRunState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # No foreign key, as in the original: a run outlives its deployment.
+    deployment_id = models.UUIDField(null=True, blank=True)
+    work_queue_name = models.CharField(max_length=255, null=True, blank=True)
+    work_queue = models.ForeignKey(
+        "api.WorkQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="flow_runs"
+    )
+    flow_version = models.CharField(max_length=255, null=True, blank=True)
+    parameters = models.JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    context = models.JSONField(default=dict)
+    parent_task_run = models.ForeignKey(
+        "api.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="subflow_runs"
+    )
+    auto_scheduled = models.BooleanField(default=False)
+    infrastructure_document = models.ForeignKey(
+        "api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    infrastructure_pid = models.CharField(max_length=255, null=True, blank=True)
+    created_by = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "flow_run"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "idempotency_key"], name="uq_flow_run__flow_id_idempotency_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="ix_flow_run__name"),
+            models.Index(fields=["state_type"], name="ix_flow_run__state_type"),
+            models.Index(fields=["state_name"], name="ix_flow_run__state_name"),
+            models.Index(fields=["state_timestamp"], name="ix_flow_run__state_timestamp"),
+            models.Index(fields=["expected_start_time"], name="ix_flow_run__expected_start"),
+            models.Index(fields=["next_scheduled_start_time"], name="ix_flow_run__next_scheduled"),
+            models.Index(fields=["start_time"], name="ix_flow_run__start_time"),
+            models.Index(fields=["end_time"], name="ix_flow_run__end_time"),
+            models.Index(fields=["deployment_id"], name="ix_flow_run__deployment_id"),
+            models.Index(fields=["work_queue_name"], name="ix_flow_run__work_queue_name"),
+            models.Index(fields=["flow_version"], name="ix_flow_run__flow_version"),
+            models.Index(fields=["created"], name="ix_flow_run__created"),
+            models.Index(
+                Coalesce("start_time", "expected_start_time"), name="ix_flow_run__coalesce_start"
+            ),
+            # The scheduler and the late-runs service scan scheduled runs by time.
+            models.Index(
+                fields=["state_type", "next_scheduled_start_time"], name="ix_flow_run__type_next"
+            ),
+        ]

@@ -1,0 +1,20 @@
+"""Flows."""
+
+from django.db import models
+
+from api.models.base import ORMBaseModel
+
+
+class Flow(ORMBaseModel):
+    """A named flow; runs and deployments hang off it."""
+
+    name = models.CharField(max_length=255)
+    tags = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "flow"
+        constraints = [models.UniqueConstraint(fields=["name"], name="uq_flow__name")]
+        indexes = [models.Index(fields=["created"], name="ix_flow__created")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,41 @@
+"""Task runs."""
+
+from django.db import models
+
+from api.models.runs import RunBase
+
+
+class TaskRun(RunBase):
+    """One run of a task inside a flow run."""
+
+    flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="task_runs")
+    state = models.ForeignKey(
+        "api.TaskRunState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task_key = models.CharField(max_length=255)
+    dynamic_key = models.CharField(max_length=255)
+    cache_key = models.TextField(null=True, blank=True)
+    cache_expiration = models.DateTimeField(null=True, blank=True)
+    task_version = models.CharField(max_length=255, null=True, blank=True)
+    flow_run_run_count = models.IntegerField(default=0)
+    task_inputs = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "task_run"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow_run", "task_key", "dynamic_key"],
+                name="uq_task_run__flow_run_id_task_key_dynamic_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="ix_task_run__name"),
+            models.Index(fields=["state_type"], name="ix_task_run__state_type"),
+            models.Index(fields=["state_name"], name="ix_task_run__state_name"),
+            models.Index(fields=["state_timestamp"], name="ix_task_run__state_timestamp"),
+            models.Index(fields=["expected_start_time"], name="ix_task_run__expected_start"),
+            models.Index(fields=["next_scheduled_start_time"], name="ix_task_run__next_scheduled"),
+            models.Index(fields=["start_time"], name="ix_task_run__start_time"),
+            models.Index(fields=["end_time"], name="ix_task_run__end_time"),
+            models.Index(fields=["created"], name="ix_task_run__created"),
+        ]

@@ -1,0 +1,88 @@
+"""Work pools, their queues, workers, and agents."""
+
+from django.db import models
+
+from api.models.base import ORMBaseModel
+
+
+class WorkPool(ORMBaseModel):
+    """A pool of work queues served by workers of one type."""
+
+    name = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    type = models.CharField(max_length=255)
+    base_job_template = models.JSONField(default=dict)
+    is_paused = models.BooleanField(default=False)
+    concurrency_limit = models.IntegerField(null=True, blank=True)
+    default_queue = models.ForeignKey(
+        "api.WorkQueue", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "work_pool"
+        constraints = [models.UniqueConstraint(fields=["name"], name="uq_work_pool__name")]
+        indexes = [models.Index(fields=["type"], name="ix_work_pool__type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkQueue(ORMBaseModel):
+    """A queue of scheduled runs inside a pool, polled by agents or workers."""
+
+    name = models.CharField(max_length=255)
+    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="work_queues")
+    description = models.TextField(default="", blank=True)
+    is_paused = models.BooleanField(default=False)
+    concurrency_limit = models.IntegerField(null=True, blank=True)
+    priority = models.IntegerField()
+    filter = models.JSONField(null=True, blank=True)
+    last_polled = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "work_queue"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_pool", "name"], name="uq_work_queue__work_pool_id_name"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["work_pool", "priority"], name="ix_work_queue__pool_priority"),
+            models.Index(fields=["name"], name="ix_work_queue__name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Worker(ORMBaseModel):
+    """A worker that heartbeats into a pool."""
+
+    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="workers")
+    name = models.CharField(max_length=255)
+    last_heartbeat_time = models.DateTimeField()
+
+    class Meta:
+        db_table = "worker"
+        constraints = [
+            models.UniqueConstraint(fields=["work_pool", "name"], name="uq_worker__work_pool_id_name")
+        ]
+        indexes = [models.Index(fields=["last_heartbeat_time"], name="ix_worker__last_heartbeat")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(ORMBaseModel):
+    """An agent that polled a work queue (written by ``get_runs`` with ``agent_id``)."""
+
+    name = models.CharField(max_length=255)
+    work_queue = models.ForeignKey("api.WorkQueue", on_delete=models.CASCADE, related_name="agents")
+    last_activity_time = models.DateTimeField()
+
+    class Meta:
+        db_table = "agent"
+        constraints = [models.UniqueConstraint(fields=["name"], name="uq_agent__name")]
+
+    def __str__(self) -> str:
+        return self.name
