@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+import asyncio
+import threading
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -28,14 +31,28 @@ def flow_run_group(flow_run_id: UUID | str) -> str:
     return f"flow_run.{flow_run_id}"
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Publish through the server's event loop (the in-memory channel layer lives there)."""
+    global _server_loop
+    _server_loop = loop
+
+
 def _send(groups: Iterable[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    send = async_to_sync(layer.group_send)
+    envelope = {"type": "orion.event", "event": message}
+    loop = _server_loop
     for group in groups:
         try:
-            send(group, {"type": "orion.event", "event": message})
+            if loop is not None and loop.is_running() and threading.current_thread() is not threading.main_thread():
+                # Fire and forget: a write never waits for its subscribers.
+                asyncio.run_coroutine_threadsafe(layer.group_send(group, envelope), loop)
+            else:
+                async_to_sync(layer.group_send)(group, envelope)
         except Exception:  # noqa: BLE001 - a lost live update must never fail a write
             logger.warning("Could not publish %s to %s", message.get("event"), group, exc_info=True)
 

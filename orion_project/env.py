@@ -100,6 +100,9 @@ def sqlite_database(name: str) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": name,
+        # Pool threads keep their connection: opening one and re-running the PRAGMAs per
+        # request would cost more than most queries.
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the
             # busy timeout instead of failing with "database is locked" on lock upgrade.

@@ -1,27 +1,113 @@
-"""The Django ASGI handler used by ``create_app()``, able to serve a per-app URLconf."""
+"""The ASGI handler used by ``create_app()``: Django's sync request path on a thread pool.
+
+Django's stock ASGI handler runs a sync view in a new thread per request, hopping between
+the event loop and that thread once per sync middleware boundary, and opens a new database
+connection for every request. The API is sync (ORM-bound), so this handler reads the body
+on the event loop, then runs the whole sync handler (middleware, view, the response-scoped
+transaction) in one pooled thread that keeps its database connection between requests.
+The pool is bounded; when too many requests are already waiting, the server answers 503
+with ``Retry-After`` (which the Prefect client retries) instead of queueing without limit.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import BaseHandler
+from django.http import HttpResponse
+from django.urls import set_script_prefix
+
+from api import events
+
+logger = logging.getLogger("orion.server")
+
+DEFAULT_WORKERS = int(os.environ.get("ORION_HTTP_WORKERS", "8"))
+DEFAULT_MAX_WAITING = int(os.environ.get("ORION_HTTP_MAX_WAITING", "512"))
 
 
 class OrionASGIHandler(ASGIHandler):
-    """Django's ASGI handler; with ``urlconf`` set, requests resolve against it instead of
-    ``ROOT_URLCONF`` (how an ephemeral app serves the API alone); ``serve_ui`` tells the
-    static-file middleware whether the SPA's files belong to this app."""
+    """Serve HTTP through Django's sync handler on a bounded pool of threads.
 
-    def __init__(self, urlconf: Any = None, serve_ui: bool = True) -> None:
-        super().__init__()
+    ``urlconf``: resolve requests against this URLconf instead of ``ROOT_URLCONF`` (how an
+    ephemeral app serves the API alone). ``serve_ui``: whether the SPA's static files belong
+    to this app (read by ``ui.middleware``).
+    """
+
+    def __init__(
+        self,
+        urlconf: Any = None,
+        serve_ui: bool = True,
+        workers: int = DEFAULT_WORKERS,
+        max_waiting: int = DEFAULT_MAX_WAITING,
+    ) -> None:
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
         self.urlconf = urlconf
         self.serve_ui = serve_ui
+        self.max_waiting = max_waiting
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orion-http")
+        self._in_flight = 0
+        self._lock = threading.Lock()
 
-    def create_request(self, scope: dict[str, Any], body_file: Any) -> Any:
-        """Build the request and point it at this app's URLconf."""
-        request, error_response = super().create_request(scope, body_file)
-        if request is not None:
-            request.serve_ui = self.serve_ui
-            if self.urlconf is not None:
-                request.urlconf = self.urlconf
-        return request, error_response
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """ASGI entry point for HTTP."""
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        events.bind_loop(asyncio.get_running_loop())
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with self._lock:
+            overloaded = self._in_flight >= self.max_waiting
+            if not overloaded:
+                self._in_flight += 1
+        if overloaded:
+            body_file.close()
+            busy = HttpResponse(b'{"detail":"Server busy, retry later."}', status=503, content_type="application/json")
+            busy["Retry-After"] = "1"
+            await self.send_response(busy, send)
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            response = await loop.run_in_executor(self._executor, self._respond, scope, body_file)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        try:
+            await self.send_response(response, send)
+        finally:
+            # Closing sends request_finished, which recycles the thread's DB connection.
+            await loop.run_in_executor(self._executor, response.close)
+            body_file.close()
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponse:
+        """Build the response in a pool thread (the whole sync Django request path)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            return error_response
+        request.serve_ui = self.serve_ui
+        if self.urlconf is not None:
+            request.urlconf = self.urlconf
+        response = self.get_response(request)
+        if response.streaming:
+            # Static files are small; read them here so sending never touches the pool.
+            content = b"".join(response.streaming_content)
+            closers = response._resource_closers
+            plain = HttpResponse(content, status=response.status_code)
+            for header, value in response.items():
+                plain[header] = value
+            plain["Content-Length"] = str(len(content))
+            plain._resource_closers.extend(closers)
+            response = plain
+        return response
