@@ -15,11 +15,24 @@ _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n", ""}
 
 
+# Prefect 2.8 renamed PREFECT_ORION_* settings; the old names still work as aliases.
+_LEGACY_PREFIXES = (
+    ("PREFECT_API_DATABASE_", "PREFECT_ORION_DATABASE_"),
+    ("PREFECT_API_SERVICES_", "PREFECT_ORION_SERVICES_"),
+    ("PREFECT_API_BLOCKS_", "PREFECT_ORION_BLOCKS_"),
+    ("PREFECT_API_TASK_CACHE_", "PREFECT_ORION_TASK_CACHE_"),
+    ("PREFECT_API_DEFAULT_LIMIT", "PREFECT_ORION_API_DEFAULT_LIMIT"),
+    ("PREFECT_SERVER_API_", "PREFECT_ORION_API_"),
+    ("PREFECT_UI_", "PREFECT_ORION_UI_"),
+    ("PREFECT_SERVER_ANALYTICS_", "PREFECT_ORION_ANALYTICS_"),
+)
+
+
 def env_str(name: str, default: str | None = None) -> str | None:
-    """Return ``name`` from the environment, also trying its legacy ``PREFECT_ORION_`` alias."""
+    """Return ``name`` from the environment, else its legacy ``PREFECT_ORION_*`` alias."""
     if name in os.environ:
         return os.environ[name]
-    for new, old in (("PREFECT_API_", "PREFECT_ORION_API_"), ("PREFECT_SERVER_", "PREFECT_ORION_")):
+    for new, old in _LEGACY_PREFIXES:
         if name.startswith(new):
             legacy = old + name[len(new):]
             if legacy in os.environ:

@@ -4,7 +4,8 @@
 uvicorn, or the serving child of ``runserver``); ``start_if_serving()`` (from
 ``create_app``) then runs, once per process: migrations when
 ``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up hooks, and every enabled service.
-``manage.py orion_services`` calls ``run_services()`` to do the same standalone.
+``manage.py orion_services`` runs the same sequence standalone (``run_startup()``,
+``start_services()``, then ``stop_services()`` on SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -28,10 +29,19 @@ from api.services.base import LoopService
 logger = logging.getLogger("orion.services")
 
 # Every background service, by dotted path; later issues append theirs.
-SERVICES: tuple[str, ...] = ()
+SERVICES: tuple[str, ...] = (
+    "api.services.scheduler.Scheduler",
+    "api.services.scheduler.RecentDeploymentsScheduler",
+    "api.services.late_runs.MarkLateRuns",
+    "api.services.pause_expirations.FailExpiredPauses",
+    "api.services.cancellation_cleanup.CancellationCleanup",
+    "api.services.flow_run_notifications.FlowRunNotifications",
+)
 
 # Called in order after migrations; each failure is logged as a warning, never fatal.
-STARTUP_HOOKS: tuple[str, ...] = ()
+STARTUP_HOOKS: tuple[str, ...] = (
+    "api.blocks.registration.register_on_startup",
+)
 
 _SERVER_PROGRAMS = {"daphne", "uvicorn", "gunicorn", "hypercorn"}
 
@@ -51,8 +61,9 @@ def is_serving_process(argv: list[str] | None = None, environ: Mapping[str, str]
     environ = os.environ if environ is None else environ
     if not argv:
         return False
-    program = Path(argv[0]).name
-    if program in _SERVER_PROGRAMS or any(Path(arg).name in _SERVER_PROGRAMS for arg in argv[:3]):
+    # ``python -m daphne`` shows up as .../daphne/__main__.py.
+    names = {Path(arg).parent.name if Path(arg).name == "__main__.py" else Path(arg).name for arg in argv[:3]}
+    if names & _SERVER_PROGRAMS:
         return True
     if "runserver" in argv[1:3]:
         return environ.get("RUN_MAIN") == "true" or "--noreload" in argv
@@ -100,8 +111,14 @@ def run_startup(overrides: Mapping[str, Any] | None = None) -> None:
 
 
 def enabled_services(overrides: Mapping[str, Any] | None = None) -> list[type[LoopService]]:
-    """The service classes whose enable flags are on."""
-    classes = [import_string(dotted) for dotted in SERVICES]
+    """The service classes whose enable flags are on (one that cannot be imported is
+    logged and left out, so it does not keep the others from starting)."""
+    classes = []
+    for dotted in SERVICES:
+        try:
+            classes.append(import_string(dotted))
+        except Exception:  # noqa: BLE001 - see docstring
+            logger.exception("Could not load service %s", dotted)
     return [cls for cls in classes if cls.is_enabled(dict(overrides or {}))]
 
 
@@ -109,8 +126,12 @@ def start_services(overrides: Mapping[str, Any] | None = None) -> list[LoopServi
     """Start every enabled service in its own thread."""
     started = []
     for cls in enabled_services(overrides):
-        service = cls()
-        service.start()
+        try:
+            service = cls()
+            service.start()
+        except Exception:  # noqa: BLE001 - one service that cannot start must not stop the others
+            logger.exception("Could not start %s", cls.__name__)
+            continue
         started.append(service)
     _running.extend(started)
     return started

@@ -104,6 +104,7 @@ def run_client(
         timeout: float = harness.DEFAULT_CLIENT_TIMEOUT,
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
+        __tracebackhide__ = True
         return harness.run_client(
             prefect_venv,
             orion_server.api_url,
@@ -129,6 +130,7 @@ def run_cli(
         timeout: float = harness.DEFAULT_CLIENT_TIMEOUT,
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
+        __tracebackhide__ = True
         return harness.run_cli(
             prefect_venv,
             orion_server.api_url,

@@ -430,6 +430,7 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a client command; a timeout or (with ``check``) a non-zero exit is an
     AssertionError that shows both output streams."""
+    __tracebackhide__ = True  # the failure is the client's output, not this helper
     try:
         result = subprocess.run(
             list(command),
@@ -465,6 +466,7 @@ def run_client(
     The script runs in ``workdir`` (a new temporary directory if None), which also
     serves as the client's PREFECT_HOME unless ``env_extra`` says otherwise.
     """
+    __tracebackhide__ = True
     workdir = Path(workdir or tempfile.mkdtemp(prefix="orion-client-"))
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"client_{uuid.uuid4().hex[:8]}.py"
@@ -483,6 +485,7 @@ def run_cli(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``prefect <args>`` from the client venv (``args`` a string is shell-split)."""
+    __tracebackhide__ = True
     workdir = Path(workdir or tempfile.mkdtemp(prefix="orion-cli-"))
     workdir.mkdir(parents=True, exist_ok=True)
     argv = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]

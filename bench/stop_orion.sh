@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Stop a server started by bench/start_orion.sh PORT (by its PID) and drop its database.
+set -uo pipefail
+PORT="${1:?port}"
+STATE="/tmp/orion-bench-${PORT}.env"
+[[ -f "${STATE}" ]] || exit 0
+# shellcheck disable=SC1090
+source "${STATE}"
+kill -TERM "${PID}" 2>/dev/null
+for _ in $(seq 1 20); do kill -0 "${PID}" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "${PID}" 2>/dev/null
+if [[ "${KIND}" == "postgres" ]]; then
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS orion_bench_${PORT}" postgres
+fi
+rm -rf "${HOME_DIR}" "${STATE}"
