@@ -23,4 +23,5 @@ class ApiConfig(AppConfig):
         from api.services import launcher
 
         LimitConfig.default_limit = settings.PREFECT_API_DEFAULT_LIMIT
+        LimitConfig.cache_key_max_length = settings.PREFECT_API_TASK_CACHE_KEY_MAX_LENGTH
         launcher.arm()

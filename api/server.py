@@ -22,6 +22,10 @@ from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
 from api.routers import admin, root
+from api.routers import block_capabilities, block_documents, block_schemas, block_types
+from api.routers import flow_run_states, task_run_states
+from api.routers import concurrency_limits, flow_runs, flows, logs, saved_searches, task_runs, ui
+from api.routers import artifacts, collections, deployments, flow_run_notification_policies, work_pools, work_queues
 from api.utilities.renderers import ORJSONRenderer
 from api.utilities.server import (
     OrionRouter,
@@ -35,6 +39,25 @@ from api.utilities.server import (
 API_ROUTERS: tuple[OrionRouter, ...] = (
     root.router,
     admin.router,
+    flows.router,
+    flow_runs.router,
+    task_runs.router,
+    block_types.router,
+    block_schemas.router,
+    block_documents.router,
+    block_capabilities.router,
+    flow_run_states.router,
+    task_run_states.router,
+    logs.router,
+    concurrency_limits.router,
+    saved_searches.router,
+    ui.router,
+    deployments.router,
+    work_queues.router,
+    work_pools.router,
+    artifacts.router,
+    flow_run_notification_policies.router,
+    collections.router,
 )
 
 MIN_API_VERSION = (0, 8, 0)
@@ -100,6 +123,17 @@ class OrionAPI(NinjaAPI):
                 "exception_message": "Invalid request received.",
                 "exception_detail": [_v1_error(error) for error in exc.errors],
                 "request_body": _request_body(request),
+            }
+            return json_response(body, 422)
+        if isinstance(exc.__cause__, json.JSONDecodeError):
+            # Unparseable JSON is a validation error located at the offending character.
+            error = exc.__cause__
+            body = {
+                "exception_message": "Invalid request received.",
+                "exception_detail": [
+                    {"loc": ["body", error.pos], "msg": error.msg, "type": "value_error.jsondecode"}
+                ],
+                "request_body": request.body.decode(errors="replace"),
             }
             return json_response(body, 422)
         return exception_response(request, exc)
@@ -255,6 +289,8 @@ def api_urlpatterns(api: OrionAPI | None = None) -> list[URLPattern | URLResolve
     api = api or default_api()
     return [
         path(f"api/static/{LOGO_FILE}", _logo),
+        # Ninja's own root view answers an HTML 404; the API has no root route either way.
+        path("api/", _api_not_found),
         path("api/", api.urls),
         re_path(r"^api(?:/.*)?$", _api_not_found),
     ]

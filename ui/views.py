@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 
 UI_FLAGS = ["work_pools"]
+BASE_TAG = '<base href="/">'
 
 
 def ui_settings(request: HttpRequest) -> JsonResponse:
@@ -16,9 +18,16 @@ def ui_settings(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"api_url": settings.PREFECT_UI_API_URL, "flags": flags})
 
 
-def spa_index(request: HttpRequest) -> FileResponse:
-    """Answer any UI path with the SPA's index.html, so deep links survive a reload."""
-    response = FileResponse(open(settings.UI_ROOT / "index.html", "rb"), content_type="text/html; charset=utf-8")
+def spa_index(request: HttpRequest) -> HttpResponse:
+    """Answer any UI path with the SPA's index.html, so deep links survive a reload.
+
+    The page's ``<base href>`` is the prefix the app is mounted under (the ASGI root path
+    a reverse proxy sets), so its relative asset and page URLs resolve from any deep link.
+    """
+    index = (settings.UI_ROOT / "index.html").read_text(encoding="utf-8")
+    prefix = request.META.get("SCRIPT_NAME", "").rstrip("/")
+    html = index.replace(BASE_TAG, f'<base href="{escape(prefix)}/">', 1)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # The index names the app's assets; it must never be cached stale.
     response["Cache-Control"] = "no-cache"
     return response

@@ -28,6 +28,9 @@ class FlowRunNotificationQueue(ORMBaseModel):
 
     flow_run_notification_policy_id = models.UUIDField()
     flow_run_state_id = models.UUIDField()
+    # Failed sends are retried a bounded number of times; ``updated`` is when the row may
+    # next be claimed (the sending service pushes it forward while it works on it).
+    attempts = models.IntegerField(default=0)
 
     class Meta:
         db_table = "flow_run_notification_queue"

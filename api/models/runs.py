@@ -11,7 +11,7 @@ class RunBase(ORMBaseModel):
     """Abstract run: denormalised current state and the run-time bookkeeping."""
 
     name = models.CharField(max_length=255)
-    state_type = models.CharField(max_length=9, null=True, blank=True)
+    state_type = models.CharField(max_length=10, null=True, blank=True)
     state_name = models.CharField(max_length=255, null=True, blank=True)
     state_timestamp = models.DateTimeField(null=True, blank=True)
     run_count = models.IntegerField(default=0)

@@ -8,7 +8,7 @@ from api.models.base import ORMBaseModel
 class StateBase(ORMBaseModel):
     """Abstract state row."""
 
-    type = models.CharField(max_length=9)
+    type = models.CharField(max_length=10)  # CANCELLING is ten characters
     timestamp = models.DateTimeField()
     name = models.CharField(max_length=255)
     message = models.TextField(null=True, blank=True)

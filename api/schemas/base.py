@@ -54,6 +54,8 @@ class LimitConfig:
     """The page-size bound; ``api.apps`` sets it from ``PREFECT_API_DEFAULT_LIMIT``."""
 
     default_limit: int = 200
+    # PREFECT_API_TASK_CACHE_KEY_MAX_LENGTH: longer task-run cache keys are a 422.
+    cache_key_max_length: int = 2000
 
 
 def _check_limit(value: Optional[int]) -> int:
@@ -67,7 +69,8 @@ def _check_limit(value: Optional[int]) -> int:
 
 
 # Raises InvalidLimitError (not a ValueError), so it escapes pydantic as a plain-detail 422.
-Limit = Annotated[Optional[int], AfterValidator(_check_limit)]
+# validate_default: an omitted (or null) limit must still become the default limit.
+Limit = Annotated[Optional[int], AfterValidator(_check_limit), Field(validate_default=True)]
 Offset = Annotated[int, Field(ge=0)]
 
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import Router
 from ninja.constants import NOT_SET
+from ninja.errors import HttpError
 from ninja.responses import Status
 from ninja.signature.utils import get_typed_signature
 
@@ -55,6 +56,8 @@ def exception_response(request: HttpRequest, exc: BaseException) -> HttpResponse
         if exc.detail is None:
             return HttpResponse(status=exc.status_code)
         return json_response({"detail": exc.detail}, exc.status_code)
+    if isinstance(exc, HttpError):
+        return json_response({"detail": exc.message}, exc.status_code)
     if isinstance(exc, ObjectNotFoundError):
         return json_response({"exception_message": str(exc)}, 404)
     if isinstance(exc, IntegrityError):
@@ -222,6 +225,9 @@ class OrionRouter(Router):
             responses: Any = {204: None}
         else:
             schema = _return_annotation(view_func) if response is NOT_SET else response
+            if schema is NOT_SET:
+                # No usable annotation (or ``-> None``): send what the view returns, as JSON.
+                schema = Any
             # Both codes are declared so create-or-get views can answer 200 for old rows.
             responses = {status: schema, 200: schema} if status != 200 else {200: schema}
         super().add_api_operation(

@@ -1,0 +1,65 @@
+"""Artifacts: create-or-get by id, read, filter, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+from uuid import UUID
+
+from django.utils import timezone
+
+from api import models
+from api.crud.filters import artifacts_q
+from api.schemas import actions, filters
+from api.schemas.sorting import ArtifactSort
+
+_ORDERINGS: dict[ArtifactSort, tuple[str, ...]] = {
+    ArtifactSort.CREATED_DESC: ("-created",),
+    ArtifactSort.UPDATED_DESC: ("-updated",),
+    ArtifactSort.ID_DESC: ("-id",),
+    ArtifactSort.KEY_DESC: ("-key",),
+    ArtifactSort.KEY_ASC: ("key",),
+}
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    # The wire's ``metadata_`` is the ``metadata`` field (Django forbids trailing underscores).
+    values = dict(values)
+    if "metadata_" in values:
+        values["metadata"] = values.pop("metadata_")
+    return values
+
+
+def create_artifact(artifact: actions.ArtifactCreate) -> models.Artifact:
+    """Insert an artifact."""
+    return models.Artifact.objects.create(**_columns(artifact.model_dump(mode="json")))
+
+
+def read_artifact(artifact_id: UUID) -> Optional[models.Artifact]:
+    """The artifact with this id, or None."""
+    return models.Artifact.objects.filter(pk=artifact_id).first()
+
+
+def read_artifacts(
+    artifacts: Optional[filters.ArtifactFilter] = None,
+    flow_runs: Optional[filters.FlowRunFilter] = None,
+    task_runs: Optional[filters.TaskRunFilter] = None,
+    sort: ArtifactSort = ArtifactSort.ID_DESC,
+    limit: Optional[int] = None,
+    offset: int = 0,
+) -> list[models.Artifact]:
+    """Artifacts matching the filters, sorted, one page."""
+    queryset = models.Artifact.objects.filter(artifacts_q(artifacts, flow_runs, task_runs))
+    end = None if limit is None else offset + limit
+    return list(queryset.order_by(*_ORDERINGS[sort])[offset:end])
+
+
+def update_artifact(artifact_id: UUID, update: actions.ArtifactUpdate) -> bool:
+    """Write the keys sent; False if there is no such artifact."""
+    values = _columns(update.model_dump(exclude_unset=True, mode="json"))
+    return models.Artifact.objects.filter(pk=artifact_id).update(**values, updated=timezone.now()) > 0
+
+
+def delete_artifact(artifact_id: UUID) -> bool:
+    """Delete the artifact; False if there is none."""
+    deleted, _ = models.Artifact.objects.filter(pk=artifact_id).delete()
+    return deleted > 0

@@ -1,0 +1,139 @@
+"""Block schemas and capabilities: create (deduplicated by checksum and version, nested
+block schemas registered and referenced), read, filter and delete."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+
+from api import models
+from api.blocks.checksums import compute_block_schema_checksum
+from api.crud import filters as filter_q
+from api.errors import OrionHTTPError
+from api.schemas import actions, filters
+
+
+class MissingBlockTypeError(OrionHTTPError):
+    """A nested block reference names a block type that is not registered (409)."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            409, f"Cannot create block schema because block type {slug!r} was not found."
+        )
+
+
+def create_block_schema(block_schema: actions.BlockSchemaCreate) -> tuple[models.BlockSchema, bool]:
+    """Insert a schema, or return the existing one with the same (checksum, version).
+
+    Returns ``(schema, created)``. The checksum is the client's (``api.blocks.checksums``).
+    Nested blocks listed in ``fields.block_schema_references`` are linked to their
+    schemas, which are registered from ``fields.definitions`` when missing. The caller
+    checks that the block type exists.
+    """
+    fields = copy.deepcopy(block_schema.fields)
+    checksum = compute_block_schema_checksum(fields)
+    existing = read_block_schema_by_checksum(checksum, block_schema.version)
+    if existing is not None:
+        return existing, False
+    referenced = _nested_block_schemas(fields)
+    fields.setdefault("block_schema_references", {})
+    try:
+        with transaction.atomic():
+            row = models.BlockSchema.objects.create(
+                checksum=checksum,
+                version=block_schema.version,
+                fields=fields,
+                capabilities=block_schema.capabilities,
+                block_type_id=block_schema.block_type_id,
+            )
+            models.BlockSchemaReference.objects.bulk_create(
+                models.BlockSchemaReference(
+                    name=name, parent_block_schema=row, reference_block_schema=reference
+                )
+                for name, reference in referenced
+            )
+    except IntegrityError:
+        # Registered concurrently by someone else: theirs is the one.
+        existing = read_block_schema_by_checksum(checksum, block_schema.version)
+        if existing is None:
+            raise
+        return existing, False
+    return read_block_schema(row.id) or row, True
+
+
+def _nested_block_schemas(fields: dict[str, Any]) -> list[tuple[str, models.BlockSchema]]:
+    """The (field name, schema) pairs of the nested blocks a schema refers to."""
+    references = fields.get("block_schema_references") or {}
+    definitions = fields.get("definitions") or {}
+    found = []
+    for name, value in references.items():
+        for reference in value if isinstance(value, list) else [value]:
+            found.append((name, _referenced_block_schema(reference, definitions)))
+    return found
+
+
+def _referenced_block_schema(reference: dict[str, Any], definitions: dict[str, Any]) -> models.BlockSchema:
+    """The schema a nested-block reference points at, registered from ``definitions``
+    when the client has not registered it yet."""
+    slug = reference.get("block_type_slug")
+    checksum = reference.get("block_schema_checksum")
+    schema = read_block_schema_by_checksum(checksum) if checksum else None
+    if schema is not None:
+        return schema
+    block_type = models.BlockType.objects.filter(slug=slug).first()
+    if block_type is None:
+        raise MissingBlockTypeError(str(slug))
+    for definition in definitions.values():
+        if not isinstance(definition, dict) or definition.get("block_type_slug") != slug:
+            continue
+        candidate = {**definition, "definitions": definitions}
+        if compute_block_schema_checksum(candidate) == checksum:
+            schema, _ = create_block_schema(
+                actions.BlockSchemaCreate(fields=candidate, block_type_id=block_type.id)
+            )
+            return schema
+    raise OrionHTTPError(
+        409, f"Cannot create block schema because the definition of nested block {slug!r} is missing."
+    )
+
+
+def read_block_schema(block_schema_id: UUID) -> models.BlockSchema | None:
+    """The schema with this id (its block type loaded), if any."""
+    return models.BlockSchema.objects.select_related("block_type").filter(pk=block_schema_id).first()
+
+
+def read_block_schema_by_checksum(checksum: str, version: str | None = None) -> models.BlockSchema | None:
+    """The most recent schema with this checksum (and version, when given)."""
+    queryset = models.BlockSchema.objects.select_related("block_type").filter(checksum=checksum)
+    if version is not None:
+        queryset = queryset.filter(version=version)
+    return queryset.order_by("-created").first()
+
+
+def read_block_schemas(
+    block_schema_filter: filters.BlockSchemaFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[models.BlockSchema]:
+    """Schemas matching the filter, newest first, their block types loaded."""
+    queryset = (
+        models.BlockSchema.objects.select_related("block_type")
+        .filter(filter_q.block_schema_filter_q(block_schema_filter))
+        .order_by("-created")
+    )
+    end = None if limit is None else offset + limit
+    return list(queryset[offset:end])
+
+
+def delete_block_schema(block_schema: models.BlockSchema) -> None:
+    """Delete a schema (and the documents using it)."""
+    block_schema.delete()
+
+
+def read_available_block_capabilities() -> list[str]:
+    """Every capability some schema has, each once, sorted."""
+    capability_lists = models.BlockSchema.objects.values_list("capabilities", flat=True).distinct()
+    return sorted({capability for capabilities in capability_lists for capability in capabilities or ()})

@@ -1,0 +1,182 @@
+"""Flow runs: idempotent create (with the initial state), read, filter, count, update,
+delete, the task-run graph, and the response shape (``FlowRunResponse``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from api import models, orchestration
+from api.crud.filters import flow_runs_q, order_by
+from api.crud.runs import estimated_run_time, estimated_start_time_delta
+from api.crud.states import state_to_schema
+from api.errors import ObjectNotFoundError
+from api.schemas import actions, filters
+from api.schemas.core import FlowRunBase, TaskRunResult
+from api.schemas.responses import DependencyResult, FlowRunResponse
+from api.schemas.sorting import FlowRunSort
+from api.utilities.names import generate_slug
+
+_COLUMN_FIELDS = tuple(
+    name
+    for name in FlowRunBase.model_fields
+    if name not in {"state", "estimated_run_time", "estimated_start_time_delta"}
+)
+
+
+_JSON_COLUMNS = {"parameters", "context", "empirical_policy", "tags"}
+
+
+def flow_runs_with_state() -> QuerySet[models.FlowRun]:
+    """Flow runs with what their responses show (state, its result, queue and pool)."""
+    return models.FlowRun.objects.select_related(
+        "state", "state__result_artifact", "work_queue__work_pool"
+    )
+
+
+def to_response(run: models.FlowRun, now: Optional[dt.datetime] = None) -> FlowRunResponse:
+    """The API shape of a flow run loaded by ``flow_runs_with_state()``."""
+    now = now or timezone.now()
+    values = {name: getattr(run, name) for name in _COLUMN_FIELDS}
+    values["estimated_run_time"] = estimated_run_time(run, now)
+    values["estimated_start_time_delta"] = estimated_start_time_delta(run, now)
+    values["state"] = state_to_schema(run.state)
+    if run.work_queue is not None:
+        values["work_queue_name"] = run.work_queue.name
+        values["work_pool_name"] = run.work_queue.work_pool.name
+    return FlowRunResponse.model_validate(values)
+
+
+def to_responses(runs: list[models.FlowRun]) -> list[FlowRunResponse]:
+    """``to_response`` for a page of runs, with one notion of "now"."""
+    now = timezone.now()
+    return [to_response(run, now) for run in runs]
+
+
+def create_flow_run(
+    flow_run: actions.FlowRunCreate, api_version: Optional[str] = None
+) -> tuple[models.FlowRun, bool]:
+    """Insert a run and apply its initial state (Pending if none), or return the run of
+    the same flow with the same idempotency key untouched. The flag says "inserted".
+
+    An unknown flow is an integrity conflict (409). ``api_version`` is the client's,
+    for the version-dependent bookkeeping of the initial state.
+    """
+    if flow_run.idempotency_key is not None:
+        existing = _by_idempotency_key(flow_run.flow_id, flow_run.idempotency_key)
+        if existing is not None:
+            return existing, False
+    if not models.Flow.objects.filter(pk=flow_run.flow_id).exists():
+        raise IntegrityError(f"Flow {flow_run.flow_id} does not exist.")
+    values = flow_run.model_dump(exclude={"state", "name", *_JSON_COLUMNS})
+    values.update(flow_run.model_dump(include=_JSON_COLUMNS, mode="json"))
+    run = models.FlowRun(name=flow_run.name or generate_slug(), **values)
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError:
+        # A concurrent request inserted the same idempotency key first.
+        if flow_run.idempotency_key is None:
+            raise
+        existing = _by_idempotency_key(flow_run.flow_id, flow_run.idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    orchestration.set_initial_flow_run_state(run, flow_run.state, api_version=api_version)
+    return flow_runs_with_state().get(pk=run.id), True
+
+
+def _by_idempotency_key(flow_id: UUID, key: str) -> Optional[models.FlowRun]:
+    return flow_runs_with_state().filter(flow_id=flow_id, idempotency_key=key).first()
+
+
+def read_flow_run(flow_run_id: UUID) -> Optional[models.FlowRun]:
+    """The flow run with this id (state, queue and pool loaded), or None."""
+    return flow_runs_with_state().filter(pk=flow_run_id).first()
+
+
+def read_flow_runs(
+    flows: Optional[filters.FlowFilter] = None,
+    flow_runs: Optional[filters.FlowRunFilter] = None,
+    task_runs: Optional[filters.TaskRunFilter] = None,
+    deployments: Optional[filters.DeploymentFilter] = None,
+    work_pools: Optional[filters.WorkPoolFilter] = None,
+    work_queues: Optional[filters.WorkQueueFilter] = None,
+    sort: FlowRunSort = FlowRunSort.ID_DESC,
+    limit: Optional[int] = None,
+    offset: int = 0,
+) -> list[models.FlowRun]:
+    """Flow runs matching the filters, sorted, one page (one query)."""
+    queryset = flow_runs_with_state().filter(
+        flow_runs_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
+    )
+    queryset = queryset.order_by(*order_by(sort))
+    end = None if limit is None else offset + limit
+    return list(queryset[offset:end])
+
+
+def count_flow_runs(
+    flows: Optional[filters.FlowFilter] = None,
+    flow_runs: Optional[filters.FlowRunFilter] = None,
+    task_runs: Optional[filters.TaskRunFilter] = None,
+    deployments: Optional[filters.DeploymentFilter] = None,
+    work_pools: Optional[filters.WorkPoolFilter] = None,
+    work_queues: Optional[filters.WorkQueueFilter] = None,
+) -> int:
+    """How many flow runs match the filters."""
+    criteria = flow_runs_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
+    return models.FlowRun.objects.filter(criteria).count()
+
+
+def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> bool:
+    """Write the keys sent (JSON values replaced whole); False if there is no such run."""
+    values = flow_run.model_dump(include=flow_run.model_fields_set, mode="json")
+    return models.FlowRun.objects.filter(pk=flow_run_id).update(**values, updated=timezone.now()) > 0
+
+
+def delete_flow_run(flow_run_id: UUID) -> bool:
+    """Delete the run with its task runs, states and logs; False if there is no such run."""
+    deleted, _ = models.FlowRun.objects.filter(pk=flow_run_id).delete()
+    if deleted:
+        # Logs carry run ids without a foreign key, so nothing cascades to them.
+        models.Log.objects.filter(flow_run_id=flow_run_id).delete()
+    return deleted > 0
+
+
+def read_flow_run_graph(flow_run_id: UUID) -> list[DependencyResult]:
+    """Every task run of the flow run with the task runs its inputs came from."""
+    if not models.FlowRun.objects.filter(pk=flow_run_id).exists():
+        raise ObjectNotFoundError(f"Flow run with id {flow_run_id} not found")
+    task_runs = models.TaskRun.objects.filter(flow_run_id=flow_run_id).select_related(
+        "state", "state__result_artifact"
+    )
+    now = timezone.now()
+    graph = []
+    for task_run in task_runs:
+        upstream = [
+            TaskRunResult(id=task_input["id"])
+            for inputs in (task_run.task_inputs or {}).values()
+            for task_input in inputs
+            if task_input.get("input_type") == "task_run"
+        ]
+        state = state_to_schema(task_run.state)
+        graph.append(
+            DependencyResult(
+                id=task_run.id,
+                name=task_run.name,
+                upstream_dependencies=upstream,
+                state=state,
+                expected_start_time=task_run.expected_start_time,
+                start_time=task_run.start_time,
+                end_time=task_run.end_time,
+                total_run_time=task_run.total_run_time,
+                estimated_run_time=estimated_run_time(task_run, now),
+                untrackable_result=bool(state and state.state_details.untrackable_result),
+            )
+        )
+    return graph

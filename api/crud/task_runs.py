@@ -1,0 +1,128 @@
+"""Task runs: create-or-get by (flow run, task key, dynamic key) with the initial state,
+read, filter, count, rename, delete, and the response shape (``TaskRun``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from api import models, orchestration
+from api.crud.filters import order_by, task_runs_q
+from api.crud.runs import estimated_run_time, estimated_start_time_delta
+from api.crud.states import state_to_schema
+from api.schemas import actions, core, filters
+from api.schemas.sorting import TaskRunSort
+from api.utilities.names import generate_slug
+
+_COLUMN_FIELDS = tuple(
+    name
+    for name in core.TaskRun.model_fields
+    if name not in {"state", "estimated_run_time", "estimated_start_time_delta"}
+)
+
+
+_JSON_COLUMNS = {"empirical_policy", "tags", "task_inputs"}
+
+
+def task_runs_with_state() -> QuerySet[models.TaskRun]:
+    """Task runs with their current state (and its result) loaded."""
+    return models.TaskRun.objects.select_related("state", "state__result_artifact")
+
+
+def to_schema(run: models.TaskRun, now: Optional[dt.datetime] = None) -> core.TaskRun:
+    """The API shape of a task run loaded by ``task_runs_with_state()``."""
+    now = now or timezone.now()
+    values = {name: getattr(run, name) for name in _COLUMN_FIELDS}
+    values["estimated_run_time"] = estimated_run_time(run, now)
+    values["estimated_start_time_delta"] = estimated_start_time_delta(run, now)
+    values["state"] = state_to_schema(run.state)
+    return core.TaskRun.model_validate(values)
+
+
+def to_schemas(runs: list[models.TaskRun]) -> list[core.TaskRun]:
+    """``to_schema`` for a page of runs, with one notion of "now"."""
+    now = timezone.now()
+    return [to_schema(run, now) for run in runs]
+
+
+def create_task_run(task_run: actions.TaskRunCreate) -> tuple[models.TaskRun, bool]:
+    """Insert a task run and apply its initial state (Pending if none), or return the
+    existing run with the same flow run, task key and dynamic key untouched. The flag
+    says "inserted". An unknown flow run is an integrity conflict (409)."""
+    existing = _by_key(task_run)
+    if existing is not None:
+        return existing, False
+    if not models.FlowRun.objects.filter(pk=task_run.flow_run_id).exists():
+        raise IntegrityError(f"Flow run {task_run.flow_run_id} does not exist.")
+    values = task_run.model_dump(exclude={"state", "name", *_JSON_COLUMNS})
+    values.update(task_run.model_dump(include=_JSON_COLUMNS, mode="json"))
+    run = models.TaskRun(name=task_run.name or generate_slug(), **values)
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError:
+        # A concurrent request inserted the same keys first.
+        existing = _by_key(task_run)
+        if existing is None:
+            raise
+        return existing, False
+    orchestration.set_initial_task_run_state(run, task_run.state)
+    return task_runs_with_state().get(pk=run.id), True
+
+
+def _by_key(task_run: actions.TaskRunCreate) -> Optional[models.TaskRun]:
+    return (
+        task_runs_with_state()
+        .filter(flow_run_id=task_run.flow_run_id, task_key=task_run.task_key, dynamic_key=task_run.dynamic_key)
+        .first()
+    )
+
+
+def read_task_run(task_run_id: UUID) -> Optional[models.TaskRun]:
+    """The task run with this id (state loaded), or None."""
+    return task_runs_with_state().filter(pk=task_run_id).first()
+
+
+def read_task_runs(
+    flows: Optional[filters.FlowFilter] = None,
+    flow_runs: Optional[filters.FlowRunFilter] = None,
+    task_runs: Optional[filters.TaskRunFilter] = None,
+    deployments: Optional[filters.DeploymentFilter] = None,
+    sort: TaskRunSort = TaskRunSort.ID_DESC,
+    limit: Optional[int] = None,
+    offset: int = 0,
+) -> list[models.TaskRun]:
+    """Task runs matching the filters, sorted, one page (one query)."""
+    queryset = task_runs_with_state().filter(task_runs_q(flows, flow_runs, task_runs, deployments))
+    queryset = queryset.order_by(*order_by(sort))
+    end = None if limit is None else offset + limit
+    return list(queryset[offset:end])
+
+
+def count_task_runs(
+    flows: Optional[filters.FlowFilter] = None,
+    flow_runs: Optional[filters.FlowRunFilter] = None,
+    task_runs: Optional[filters.TaskRunFilter] = None,
+    deployments: Optional[filters.DeploymentFilter] = None,
+) -> int:
+    """How many task runs match the filters."""
+    return models.TaskRun.objects.filter(task_runs_q(flows, flow_runs, task_runs, deployments)).count()
+
+
+def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> bool:
+    """Write the keys sent; False if there is no such task run."""
+    values = task_run.model_dump(include=task_run.model_fields_set, mode="json")
+    return models.TaskRun.objects.filter(pk=task_run_id).update(**values, updated=timezone.now()) > 0
+
+
+def delete_task_run(task_run_id: UUID) -> bool:
+    """Delete the task run with its states and logs; False if there is no such run."""
+    deleted, _ = models.TaskRun.objects.filter(pk=task_run_id).delete()
+    if deleted:
+        models.Log.objects.filter(task_run_id=task_run_id).delete()
+    return deleted > 0

@@ -1,0 +1,181 @@
+"""Deployment routes (``/deployments``): upsert, read, filter, update, delete, schedule
+control, runs from a deployment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja.responses import Status
+from pydantic import Field
+
+from api.crud import deployments, flow_runs
+from api.crud.transactions import write_transaction
+from api.errors import OrionHTTPError
+from api.schemas import actions, filters
+from api.schemas.base import DateTime, Limit, Offset, RequestBody
+from api.schemas.core import WorkQueue
+from api.schemas.responses import DeploymentResponse, FlowRunResponse
+from api.schemas.sorting import DeploymentSort
+from api.utilities.server import OrionRouter, json_response
+
+router = OrionRouter(prefix="/deployments", tags=["Deployments"])
+
+DEPLOYMENT_NOT_FOUND = "Deployment not found"
+
+
+class DeploymentCountRequest(RequestBody):
+    """Body of ``POST /deployments/count``."""
+
+    flows: Optional[filters.FlowFilter] = None
+    flow_runs: Optional[filters.FlowRunFilter] = None
+    task_runs: Optional[filters.TaskRunFilter] = None
+    deployments: Optional[filters.DeploymentFilter] = None
+    work_pools: Optional[filters.WorkPoolFilter] = None
+    work_pool_queues: Optional[filters.WorkQueueFilter] = None
+
+
+class DeploymentFilterRequest(DeploymentCountRequest):
+    """Body of ``POST /deployments/filter``."""
+
+    sort: DeploymentSort = DeploymentSort.NAME_ASC
+    limit: Limit = Field(default=None, validate_default=True)
+    offset: Offset = 0
+
+
+class ScheduleRequest(RequestBody):
+    """Body of ``POST /deployments/{id}/schedule``; absent values use the scheduler's."""
+
+    start_time: Optional[DateTime] = None
+    end_time: Optional[DateTime] = None
+    min_time: Optional[dt.timedelta] = None
+    min_runs: Optional[int] = None
+    max_runs: Optional[int] = None
+
+
+def _response(row: Any) -> DeploymentResponse:
+    return DeploymentResponse.model_validate(deployments.to_response_values(row))
+
+
+def _get_or_404(deployment_id: UUID) -> Any:
+    row = deployments.read_deployment(deployment_id)
+    if row is None:
+        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    return row
+
+
+@router.post("/", status_code=201)
+def create_deployment(request: HttpRequest, deployment: actions.DeploymentCreate) -> DeploymentResponse:
+    """Create the deployment, or update the one of this flow with this name (200)."""
+    write_transaction(request)
+    row, created = deployments.create_deployment(deployment)
+    return Status(201 if created else 200, _response(row))
+
+
+@router.post("/count")
+def count_deployments(request: HttpRequest, body: DeploymentCountRequest) -> int:
+    """How many deployments match the filters."""
+    return deployments.count_deployments(
+        body.flows, body.flow_runs, body.task_runs, body.deployments, body.work_pools, body.work_pool_queues
+    )
+
+
+@router.get("/name/{flow_name}/{deployment_name}")
+def read_deployment_by_name(request: HttpRequest, flow_name: str, deployment_name: str) -> DeploymentResponse:
+    """The deployment ``deployment_name`` of the flow ``flow_name``."""
+    row = deployments.read_deployment_by_name(flow_name, deployment_name)
+    if row is None:
+        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    return _response(row)
+
+
+@router.post("/filter")
+def read_deployments(request: HttpRequest, body: DeploymentFilterRequest) -> list[DeploymentResponse]:
+    """Deployments matching the filters, sorted, one page."""
+    rows = deployments.read_deployments(
+        body.flows,
+        body.flow_runs,
+        body.task_runs,
+        body.deployments,
+        body.work_pools,
+        body.work_pool_queues,
+        body.sort,
+        body.limit,
+        body.offset,
+    )
+    return [_response(row) for row in rows]
+
+
+@router.patch("/{id}", status_code=204)
+def update_deployment(request: HttpRequest, id: UUID, deployment: actions.DeploymentUpdate) -> None:
+    """Write the fields sent."""
+    write_transaction(request)
+    if not deployments.update_deployment(id, deployment):
+        raise OrionHTTPError(404, "Deployment not found.")
+
+
+@router.get("/{id}")
+def read_deployment(request: HttpRequest, id: UUID) -> DeploymentResponse:
+    """The deployment with this id."""
+    return _response(_get_or_404(id))
+
+
+@router.delete("/{id}", status_code=204)
+def delete_deployment(request: HttpRequest, id: UUID) -> None:
+    """Delete the deployment and its runs that are still scheduled."""
+    write_transaction(request)
+    if not deployments.delete_deployment(id):
+        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+
+
+@router.post("/{id}/schedule")
+def schedule_deployment(request: HttpRequest, id: UUID, body: ScheduleRequest) -> HttpResponse:
+    """Insert the deployment's next auto-scheduled runs (nothing for an unknown id)."""
+    write_transaction(request)
+    deployments.schedule_runs(
+        id,
+        start_time=body.start_time,
+        end_time=body.end_time,
+        min_time=body.min_time,
+        min_runs=body.min_runs,
+        max_runs=body.max_runs,
+    )
+    return json_response(None, 200)
+
+
+@router.post("/{id}/set_schedule_active")
+def set_schedule_active(request: HttpRequest, id: UUID) -> HttpResponse:
+    """Turn the schedule on (the scheduler adds runs on its next pass)."""
+    write_transaction(request)
+    if not deployments.set_schedule_active(id, True):
+        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    return json_response(None, 200)
+
+
+@router.post("/{id}/set_schedule_inactive")
+def set_schedule_inactive(request: HttpRequest, id: UUID) -> HttpResponse:
+    """Turn the schedule off and drop its future auto-scheduled runs."""
+    write_transaction(request)
+    if not deployments.set_schedule_active(id, False):
+        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    return json_response(None, 200)
+
+
+@router.post("/{id}/create_flow_run", status_code=201)
+def create_flow_run_from_deployment(
+    request: HttpRequest, id: UUID, flow_run: actions.DeploymentFlowRunCreate
+) -> FlowRunResponse:
+    """A run of the deployment (Pending unless a state is given); an idempotency key
+    already used returns that run (200)."""
+    write_transaction(request)
+    row = _get_or_404(id)
+    run, created = deployments.create_flow_run_from_deployment(row, flow_run, api_version=request.api_version)
+    return Status(201 if created else 200, flow_runs.to_response(run))
+
+
+@router.get("/{id}/work_queue_check")
+def work_queue_check_for_deployment(request: HttpRequest, id: UUID) -> list[WorkQueue]:
+    """Legacy tag-filter queues that would pick up this deployment's runs (deprecated)."""
+    return [WorkQueue.model_validate(queue) for queue in deployments.work_queues_for_deployment(_get_or_404(id))]

@@ -1,0 +1,64 @@
+"""CancellationCleanup: what a cancelled flow run leaves running is cancelled too.
+
+Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
+
+1. unfinished task runs of flow runs cancelled in the last 24 hours are forced to
+   ``Cancelled``;
+2. unfinished sub-flow runs whose parent task run belongs to a cancelled flow run are
+   forced to ``Cancelled`` (their own task runs follow on a later pass, once the sub-flow
+   run has an end time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.utils import timezone
+
+from api.crud import run_maintenance
+from api.models import FlowRun, TaskRun
+from api.schemas.states import StateCreate, StateType
+from api.services.base import LoopService
+from api.services.transitions import force_flow_run_state, force_task_run_state, transition_in_pages
+
+PARENT_CANCELLED_MESSAGE = "The parent flow run was cancelled."
+# Runs cancelled longer ago than this were cleaned up by earlier passes.
+CANCELLED_WITHIN = dt.timedelta(hours=24)
+
+
+def _cancelled() -> StateCreate:
+    return StateCreate(type=StateType.CANCELLED, message=PARENT_CANCELLED_MESSAGE)
+
+
+class CancellationCleanup(LoopService):
+    """Cancel the task runs and sub-flow runs of cancelled flow runs."""
+
+    enabled_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED"
+    loop_seconds_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS"
+    default_loop_seconds = 20.0
+    batch_size: ClassVar[int] = 200
+
+    def run_once(self) -> None:
+        """Cancel the children of recently cancelled flow runs."""
+        since = timezone.now() - CANCELLED_WITHIN
+        transition_in_pages(
+            lambda limit, after_id: run_maintenance.lock_unfinished_task_runs_of_cancelled_flow_runs(
+                since, limit, after_id
+            ),
+            self._cancel_task_run,
+            self.batch_size,
+        )
+        transition_in_pages(
+            run_maintenance.lock_unfinished_subflow_runs_of_cancelled_parents,
+            self._cancel_subflow_run,
+            self.batch_size,
+        )
+
+    @staticmethod
+    def _cancel_task_run(task_run: TaskRun) -> bool:
+        return force_task_run_state(task_run.id, _cancelled())
+
+    @staticmethod
+    def _cancel_subflow_run(flow_run: FlowRun) -> bool:
+        return force_flow_run_state(flow_run.id, _cancelled())

@@ -1,0 +1,48 @@
+"""MarkLateRuns: scheduled runs that did not start on time become ``Late``.
+
+Every ``PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS`` (5 s), runs still named ``Scheduled``
+whose start time is more than ``PREFECT_API_SERVICES_LATE_RUNS_AFTER_SECONDS`` (5 s) in the
+past are forced into a SCHEDULED state named ``Late`` that keeps their scheduled time, so
+agents still pick them up and notification policies on ``Late`` fire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from api.crud import run_maintenance
+from api.models import FlowRun
+from api.schemas.states import StateCreate, StateDetails, StateType
+from api.services.base import LoopService
+from api.services.transitions import force_flow_run_state, transition_in_pages
+
+
+class MarkLateRuns(LoopService):
+    """Mark overdue scheduled flow runs as ``Late``."""
+
+    enabled_setting = "PREFECT_API_SERVICES_LATE_RUNS_ENABLED"
+    loop_seconds_setting = "PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"
+    default_loop_seconds = 5.0
+    batch_size: ClassVar[int] = 400
+
+    def run_once(self) -> None:
+        """Mark every run that is overdue now; return when none is left."""
+        cutoff = timezone.now() - dt.timedelta(seconds=settings.PREFECT_API_SERVICES_LATE_RUNS_AFTER_SECONDS)
+        transition_in_pages(
+            lambda limit, after_id: run_maintenance.lock_late_runs(cutoff, limit, after_id),
+            self._mark_late,
+            self.batch_size,
+        )
+
+    @staticmethod
+    def _mark_late(run: FlowRun) -> bool:
+        late = StateCreate(
+            type=StateType.SCHEDULED,
+            name="Late",
+            state_details=StateDetails(scheduled_time=run.next_scheduled_start_time),
+        )
+        return force_flow_run_state(run.id, late)

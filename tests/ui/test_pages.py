@@ -1,0 +1,181 @@
+"""What a person sees on the main pages, with data made through the API."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.ui import data
+from tests.ui.conftest import Page
+
+MAX_API_CALLS = 10
+
+
+def settle(page: Page) -> None:
+    """Wait until no section still says it is loading."""
+    page.wait_for(lambda: not page.find_all("#main .loading") and not page.find_all("#main .vlist-placeholder"), "the page to finish loading")
+
+
+def test_runs_of_a_flow_are_listed_with_their_states(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "list-flow")
+    expected = {"list-done": "Completed", "list-broken": "Failed", "list-busy": "Running"}
+    for name, state_name in expected.items():
+        data.flow_run(api, flow["id"], name, state_name.upper())
+    other = data.flow(api, "someone-else")
+    data.flow_run(api, other["id"], "not-mine", "COMPLETED")
+
+    page.open(f"/flow-runs?flow={flow['id']}")
+    page.wait_text("list-busy")
+    settle(page)
+    rows = {row.find_element("css selector", "a").text: row.find_element("css selector", ".state").text for row in page.find_all("table.runs tbody tr")}
+    assert rows == expected
+    assert "3 total" in page.text(".pager")
+    assert len(page.api_calls()) <= MAX_API_CALLS
+    page.screenshot("runs-list")
+
+    # Filtering by state narrows the list; the filter lives in the address bar.
+    page.open(f"/flow-runs?flow={flow['id']}&state=FAILED")
+    page.wait_text("1 total")
+    assert [row.find_element("css selector", "a").text for row in page.find_all("table.runs tbody tr")] == ["list-broken"]
+
+
+def make_run_with_tasks_and_logs(api: httpx.Client) -> dict:
+    flow = data.flow(api, "etl")
+    run = data.flow_run(api, flow["id"], f"run-{uuid.uuid4().hex[:6]}", "RUNNING", parameters={"city": "Lyon"})
+    for name, state_type in (("extract-0", "COMPLETED"), ("transform-0", "FAILED"), ("load-0", "RUNNING")):
+        data.task_run(api, run["id"], name, state_type)
+    data.logs(api, run["id"], [("INFO", f"processing batch {n}") for n in range(30)] + [("ERROR", "transform blew up")])
+    return run
+
+
+def test_run_page_shows_state_parameters_task_timeline_and_logs(page: Page, api: httpx.Client) -> None:
+    run = make_run_with_tasks_and_logs(api)
+    page.open(f"/flow-runs/flow-run/{run['id']}")
+    page.wait_text("transform-0", ".timeline")
+    page.wait_text("transform blew up", ".logs")
+    settle(page)
+    assert "Running" in page.text(".page-header")
+    assert '"city": "Lyon"' in page.text(".summary")
+    tasks = {row.find_element("css selector", ".task-name").text: row.find_element("css selector", ".state").text for row in page.find_all(".timeline .task-row")}
+    assert tasks == {"extract-0": "Completed", "transform-0": "Failed", "load-0": "Running"}
+    assert len(page.find_all(".timeline .task-track .bar")) == 3, "every started task has a bar on the timeline"
+    assert "processing batch 0" in page.text(".logs")
+    assert "3 rows" in page.text(".timeline + .vlist-status")
+    admin = page.driver.find_element("css selector", "a.admin-link").get_attribute("href")
+    assert admin.endswith(f"/admin/api/flowrun/{run['id']}/change/")
+    assert len(page.api_calls()) <= MAX_API_CALLS
+    page.screenshot("flow-run")
+
+    # Only errors and worse, once the level filter says so.
+    page.driver.find_element("css selector", "select[aria-label='Log level']").send_keys("Error and up")
+    page.wait_for(lambda: "processing batch" not in page.text(".logs"), "info lines to disappear")
+    assert "transform blew up" in page.text(".logs")
+
+
+def test_changes_made_through_the_api_appear_on_an_open_run_page(page: Page, api: httpx.Client) -> None:
+    run = make_run_with_tasks_and_logs(api)
+    page.open(f"/flow-runs/flow-run/{run['id']}")
+    page.wait_text("transform-0", ".timeline")
+    page.wait_for(lambda: "live" in page.text(".live-status") and "offline" not in page.text(".live-status"), "the live connection")
+    page.driver.execute_script("window.__same_document = true")
+
+    data.set_flow_run_state(api, run["id"], "COMPLETED")
+    page.wait_for(lambda: "Completed" in page.text(".page-header"), "the new state in the header", timeout=5)
+    data.task_run(api, run["id"], "report-0", "COMPLETED")
+    page.wait_text("report-0", ".timeline", timeout=5)
+    data.logs(api, run["id"], [("WARNING", "late log line")], start_offset=1)
+    page.wait_text("late log line", ".logs", timeout=5)
+    assert page.driver.execute_script("return window.__same_document === true"), "the page was reloaded"
+
+
+def test_a_deep_link_to_a_run_survives_a_reload(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "deep")
+    run = data.flow_run(api, flow["id"], "deep-linked-run", "COMPLETED")
+    page.open(f"/flow-runs/flow-run/{run['id']}")
+    page.wait_text("deep-linked-run", ".page-header")
+    page.driver.refresh()
+    page.wait_text("deep-linked-run", ".page-header")
+    assert page.driver.title == "deep / deep-linked-run · Orion"
+
+
+def test_cancel_and_delete_a_run(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "actions")
+    run = data.flow_run(api, flow["id"], "to-cancel", "RUNNING")
+    page.open(f"/flow-runs/flow-run/{run['id']}")
+    page.wait_text("to-cancel", ".page-header")
+    page.click_text("Cancel", ".page-header button")
+    page.wait_for(lambda: "Cancelling" in page.text(".page-header"), "the run to be cancelling")
+    assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "CANCELLING"
+
+    page.click_text("Delete", ".page-header button")
+    page.click_text("Delete", "dialog button")
+    page.wait_for(lambda: page.driver.current_url.endswith("/flow-runs"), "the runs list after deleting")
+    with pytest.raises(AssertionError, match="404"):
+        api.get(f"/flow_runs/{run['id']}")
+
+
+def test_run_now_checks_parameters_then_creates_a_run(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "reports")
+    schema = {"title": "Parameters", "type": "object", "properties": {"day": {"type": "integer"}}, "required": ["day"]}
+    deployment = api.post("/deployments/", json={
+        "name": "nightly", "flow_id": flow["id"], "parameters": {"day": 1}, "parameter_openapi_schema": schema,
+    }).json()
+    page.open("/deployments")
+    page.wait_text("nightly")
+    page.click_text("Run now")
+    editor = page.wait_for(lambda: page.find_all("dialog textarea")[0], "the parameters editor")
+    editor.clear()
+    editor.send_keys('{"day": "monday"')
+    page.click_text("Run", "dialog button")
+    page.wait_text("not valid JSON", "dialog")
+    editor.clear()
+    editor.send_keys('{"day": "monday"}')
+    page.click_text("Run", "dialog button")
+    page.wait_text('must be of type integer', "dialog")
+    editor.clear()
+    editor.send_keys('{"day": 5}')
+    page.click_text("Run", "dialog button")
+    page.wait_for(lambda: "/flow-runs/flow-run/" in page.driver.current_url, "the new run's page")
+    page.wait_text("Scheduled", ".page-header")
+    runs = api.post("/flow_runs/filter", json={"deployments": {"id": {"any_": [deployment["id"]]}}}).json()
+    assert [(r["parameters"], r["state_type"]) for r in runs] == [({"day": 5}, "SCHEDULED")]
+    assert page.driver.current_url.endswith(runs[0]["id"])
+
+
+def test_dashboard_counts_runs_by_state_and_draws_history(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "dash")
+    for index in range(3):
+        data.flow_run(api, flow["id"], f"dash-ok-{index}", "COMPLETED")
+    data.flow_run(api, flow["id"], "dash-failed", "FAILED")
+    page.open("/?window=1h")
+    page.wait_text("dash-failed", ".columns")
+    settle(page)
+    cards = {card.get_attribute("data-state"): int(card.find_element("css selector", ".card-count").text.replace(",", "")) for card in page.find_all(".card[data-state]")}
+    assert cards.get("FAILED", 0) >= 1 and cards.get("COMPLETED", 0) >= 3
+    assert page.find_all("svg.chart rect.bar-completed"), "completed runs are drawn in the history chart"
+    assert len(page.api_calls()) <= MAX_API_CALLS
+    page.screenshot("dashboard")
+
+
+def test_every_page_renders_without_errors(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "tour")
+    deployment = api.post("/deployments/", json={"name": "tour-dep", "flow_id": flow["id"]}).json()
+    paths = [
+        "/", "/flow-runs", "/flows", f"/flows/flow/{flow['id']}", "/deployments", f"/deployments/deployment/{deployment['id']}",
+        "/work-pools", "/blocks", "/concurrency-limits", "/notifications", "/about",
+    ]
+    for path in paths:
+        page.open(path)
+        page.wait_for(lambda: page.find_all("#main h1"), f"a heading on {path}")
+        settle(page)
+        assert not page.find_all("#main .error"), f"{path} shows an error: {page.text('#main')[:500]}"
+        assert len(page.api_calls()) <= MAX_API_CALLS, f"{path} made {len(page.api_calls())} API calls"
+
+
+def test_api_errors_are_shown_not_a_blank_page(page: Page) -> None:
+    page.open(f"/flow-runs/flow-run/{uuid.uuid4()}")
+    page.wait_text("Could not load this: 404")
+    errors = page.console_errors()
+    assert errors and all("404" in error for error in errors), errors

@@ -1,0 +1,165 @@
+// The app shell: finds the API, opens the live feed, and routes History API paths to
+// pages. Paths are relative to the page's <base href>, so the app also works under a
+// sub-path behind a reverse proxy.
+
+import { connect } from "./api.js";
+import { Live } from "./live.js";
+import { h, replace, errorBox, loading } from "./dom.js";
+import * as dashboard from "./pages/dashboard.js";
+import * as flowRuns from "./pages/flow_runs.js";
+import * as flowRun from "./pages/flow_run.js";
+import * as flows from "./pages/flows.js";
+import * as deployments from "./pages/deployments.js";
+import * as workPools from "./pages/work_pools.js";
+import * as resources from "./pages/resources.js";
+import * as about from "./pages/about.js";
+
+const ROUTES = [
+  [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
+  [/^\/flow-runs$/, flowRuns.render, "flow-runs"],
+  [/^\/flow-runs\/flow-run\/([\w-]+)$/, flowRun.render, "flow-runs"],
+  [/^\/flows$/, flows.renderList, "flows"],
+  [/^\/flows\/flow\/([\w-]+)$/, flows.renderOne, "flows"],
+  [/^\/deployments$/, deployments.renderList, "deployments"],
+  [/^\/deployments\/deployment\/([\w-]+)$/, deployments.renderOne, "deployments"],
+  [/^\/work-pools$/, workPools.renderList, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)$/, workPools.renderOne, "work-pools"],
+  [/^\/blocks$/, resources.renderBlocks, "blocks"],
+  [/^\/concurrency-limits$/, resources.renderConcurrencyLimits, "concurrency-limits"],
+  [/^\/notifications$/, resources.renderNotifications, "notifications"],
+  [/^\/about$/, about.render, "about"],
+];
+
+const NAV = [
+  ["dashboard", "Dashboard"], ["flow-runs", "Flow runs"], ["flows", "Flows"], ["deployments", "Deployments"],
+  ["work-pools", "Work pools"], ["blocks", "Blocks"], ["concurrency-limits", "Concurrency"],
+  ["notifications", "Notifications"], ["about", "About"],
+];
+
+const basePath = new URL(document.baseURI).pathname.replace(/\/?$/, "/");
+
+/** The app path ("/flow-runs") of the current location. */
+function currentPath() {
+  const path = location.pathname.startsWith(basePath) ? location.pathname.slice(basePath.length - 1) : location.pathname;
+  return path.replace(/\/+$/, "") || "/";
+}
+
+/** The browser address of an app path. */
+export function href(path) {
+  return basePath + path.replace(/^\//, "");
+}
+
+let current = null;
+let services = null;
+
+function navigate(path, { replace: replaceState = false } = {}) {
+  const url = href(path);
+  if (replaceState) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  render();
+}
+
+/** An in-app link: a real href (open in new tab works) that routes without reloading. */
+function link(path, ...children) {
+  return h("a", {
+    href: href(path),
+    onclick: (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      navigate(path);
+    },
+  }, children);
+}
+
+function dispose() {
+  if (!current) return;
+  current.controller.abort();
+  for (const fn of current.cleanups) fn();
+  current = null;
+}
+
+async function render() {
+  dispose();
+  const main = document.getElementById("main");
+  const path = currentPath();
+  const match = ROUTES.map(([pattern, page, section]) => [pattern.exec(path), page, section]).find(([m]) => m);
+  for (const item of document.querySelectorAll("#nav a")) {
+    item.classList.toggle("active", Boolean(match) && item.dataset.section === match[2]);
+  }
+  if (!match) {
+    document.title = "Not found · Orion";
+    replace(main, h("h1", {}, "Page not found"), h("p", {}, "There is no page at ", h("code", {}, path), ". ", link("/", "Go to the dashboard")));
+    return;
+  }
+  const controller = new AbortController();
+  const cleanups = [];
+  current = { controller, cleanups };
+  const root = h("div", { class: "page" });
+  replace(main, root);
+  replace(root, loading());
+  const ctx = {
+    root,
+    api: services.api,
+    live: services.live,
+    params: match[0].slice(1).map(decodeURIComponent),
+    query: new URLSearchParams(location.search),
+    signal: controller.signal,
+    link,
+    navigate,
+    href,
+    /** Subscribe to a live group for as long as the page is shown. */
+    subscribe(group, handler) {
+      cleanups.push(services.live.subscribe(group, handler));
+    },
+    onDispose(fn) {
+      cleanups.push(fn);
+    },
+    /** Put the page's filters in the address bar without a new history entry. */
+    setQuery(params) {
+      const search = params.toString();
+      history.replaceState(null, "", href(path) + (search ? `?${search}` : ""));
+    },
+    title(text) {
+      document.title = `${text} · Orion`;
+    },
+  };
+  try {
+    await match[1](ctx);
+  } catch (error) {
+    if (error.name === "AbortError" || controller.signal.aborted) return;
+    replace(root, errorBox(error));
+  }
+}
+
+function shell() {
+  const status = h("span", { class: "live-status", title: "Live updates" });
+  const nav = h("nav", { id: "nav", "aria-label": "Main" },
+    h("div", { class: "brand" }, "Orion"),
+    NAV.map(([section, label]) => {
+      const anchor = link(section === "dashboard" ? "/" : `/${section}`, label);
+      anchor.dataset.section = section;
+      return anchor;
+    }),
+    status);
+  replace(document.getElementById("app"), nav, h("main", { id: "main" }));
+  return status;
+}
+
+async function start() {
+  const status = shell();
+  try {
+    const { api, flags } = await connect();
+    services = { api, flags, live: new Live(api.liveUrl) };
+  } catch (error) {
+    replace(document.getElementById("main"), errorBox(error));
+    return;
+  }
+  services.live.onStatus((connected) => {
+    status.textContent = connected ? "● live" : "○ offline (refresh every 10 s)";
+    status.classList.toggle("down", !connected);
+  });
+  window.addEventListener("popstate", render);
+  await render();
+}
+
+start();

@@ -1,0 +1,139 @@
+// Deployments: the list with "Run now" (parameters as JSON, checked before sending) and
+// schedule on/off, and a deployment's own page.
+
+import { h, replace, loading, errorBox, empty, fmtDate, tags, table, facts, jsonBlock } from "../dom.js";
+import { dialog, runsTable } from "../components.js";
+import { flowNames } from "../queries.js";
+
+/** Describe a deployment's schedule in a few words. */
+export function scheduleText(schedule) {
+  if (!schedule) return "No schedule";
+  if (schedule.interval !== undefined) return `Every ${schedule.interval} s`;
+  if (schedule.cron) return `Cron "${schedule.cron}"${schedule.timezone ? ` (${schedule.timezone})` : ""}`;
+  if (schedule.rrule) return `RRule ${schedule.rrule}`;
+  return "Custom schedule";
+}
+
+const JSON_TYPES = {
+  string: (v) => typeof v === "string",
+  integer: (v) => Number.isInteger(v),
+  number: (v) => typeof v === "number",
+  boolean: (v) => typeof v === "boolean",
+  array: (v) => Array.isArray(v),
+  object: (v) => v !== null && typeof v === "object" && !Array.isArray(v),
+};
+
+/** Why ``text`` is not acceptable parameters for ``deployment``, or null if it is. */
+export function parameterProblem(text, deployment) {
+  let value;
+  try {
+    value = JSON.parse(text || "{}");
+  } catch (error) {
+    return `Parameters are not valid JSON: ${error.message}`;
+  }
+  if (!JSON_TYPES.object(value)) return "Parameters must be a JSON object, like {\"name\": \"value\"}.";
+  const schema = deployment.parameter_openapi_schema;
+  if (!schema || !schema.properties) return null;
+  const merged = { ...(deployment.parameters || {}), ...value };
+  for (const name of schema.required || []) {
+    if (!(name in merged)) return `Parameter "${name}" is required.`;
+  }
+  for (const [name, given] of Object.entries(value)) {
+    const property = schema.properties[name];
+    if (!property) {
+      if (schema.additionalProperties === false) return `Unknown parameter "${name}".`;
+      continue;
+    }
+    const check = JSON_TYPES[property.type];
+    if (check && given !== null && !check(given)) return `Parameter "${name}" must be of type ${property.type}.`;
+  }
+  return null;
+}
+
+/** Ask for parameters, create a run of ``deployment`` and open it. */
+async function runNow(ctx, deployment) {
+  const editor = h("textarea", { rows: 10, cols: 60, name: "parameters", spellcheck: false, "aria-label": "Parameters (JSON)" },
+    JSON.stringify(deployment.parameters || {}, null, 2));
+  const answer = await dialog(`Run ${deployment.name} now`,
+    h("div", {}, h("label", {}, "Parameters (JSON)", editor)),
+    [["Run", "run"]],
+    { check: () => parameterProblem(editor.value, deployment) });
+  if (answer !== "run") return;
+  const run = await ctx.api.post(`/deployments/${deployment.id}/create_flow_run`, {
+    parameters: JSON.parse(editor.value || "{}"),
+    state: { type: "SCHEDULED", name: "Scheduled", message: "Run from the UI", state_details: { scheduled_time: new Date().toISOString() } },
+  });
+  ctx.navigate(`/flow-runs/flow-run/${run.id}`);
+}
+
+function controls(ctx, deployment, onChange, notice) {
+  const guard = (fn) => async () => {
+    try {
+      await fn();
+    } catch (error) {
+      replace(notice, errorBox(error));
+    }
+  };
+  return h("span", { class: "actions" },
+    h("button", { type: "button", class: "primary", onclick: guard(() => runNow(ctx, deployment)) }, "Run now"),
+    deployment.schedule ? h("button", { type: "button", onclick: guard(async () => {
+      await ctx.api.post(`/deployments/${deployment.id}/${deployment.is_schedule_active ? "set_schedule_inactive" : "set_schedule_active"}`);
+      await onChange();
+    }) }, deployment.is_schedule_active ? "Pause schedule" : "Resume schedule") : null);
+}
+
+export async function renderList(ctx) {
+  const { api, signal } = ctx;
+  ctx.title("Deployments");
+  const notice = h("div", { class: "notice", role: "status" });
+  const results = h("section", { class: "panel" }, loading());
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Deployments")), notice, results);
+  const load = async () => {
+    try {
+      const deployments = await api.post("/deployments/filter", { sort: "NAME_ASC", limit: 200 }, { signal });
+      const names = await flowNames(api, deployments.map((d) => d.flow_id), signal);
+      replace(results, deployments.length ? table([
+        { label: "Deployment", cell: (d) => [h("span", { class: "muted" }, `${names.get(d.flow_id) || "?"} / `), ctx.link(`/deployments/deployment/${d.id}`, d.name)] },
+        { label: "Schedule", cell: (d) => [scheduleText(d.schedule), d.schedule ? h("span", { class: d.is_schedule_active ? "health ok" : "health bad" }, d.is_schedule_active ? " on" : " off") : null] },
+        { label: "Work queue", cell: (d) => d.work_queue_name || "—" },
+        { label: "Tags", cell: (d) => tags(d.tags) },
+        { label: "", cell: (d) => controls(ctx, d, load, notice) },
+      ], deployments) : empty("No deployments yet: create one with `prefect deployment build … --apply`."));
+    } catch (error) {
+      if (error.name !== "AbortError") replace(results, errorBox(error));
+    }
+  };
+  await load();
+}
+
+export async function renderOne(ctx) {
+  const { api, signal } = ctx;
+  const [id] = ctx.params;
+  const notice = h("div", { class: "notice", role: "status" });
+  const draw = async () => {
+    const deployment = await api.get(`/deployments/${id}`, { signal });
+    const [names, runs] = await Promise.all([
+      flowNames(api, [deployment.flow_id], signal),
+      api.post("/flow_runs/filter", { deployments: { id: { any_: [id] } }, sort: "START_TIME_DESC", limit: 10 }, { signal }),
+    ]);
+    ctx.title(deployment.name);
+    replace(ctx.root,
+      h("header", { class: "page-header" },
+        h("h1", {}, h("span", { class: "muted" }, ctx.link(`/flows/flow/${deployment.flow_id}`, names.get(deployment.flow_id) || "flow"), " / "), deployment.name),
+        controls(ctx, deployment, draw, notice)),
+      notice,
+      h("section", { class: "panel" }, facts([
+        ["Description", deployment.description || "—"],
+        ["Schedule", `${scheduleText(deployment.schedule)}${deployment.schedule ? (deployment.is_schedule_active ? " (on)" : " (off)") : ""}`],
+        ["Work pool / queue", `${deployment.work_pool_name || "—"} / ${deployment.work_queue_name || "—"}`],
+        ["Version", deployment.version || "—"],
+        ["Entrypoint", deployment.entrypoint || "—"],
+        ["Tags", deployment.tags.length ? tags(deployment.tags) : "—"],
+        ["Created", fmtDate(deployment.created)],
+      ]), h("h2", {}, "Parameters"), jsonBlock(deployment.parameters || {})),
+      h("section", { class: "panel" }, h("h2", {}, "Latest runs"),
+        runs.length ? runsTable(runs, names, ctx.link) : empty("No runs of this deployment yet."),
+        ctx.link(`/flow-runs?deployment=${id}`, "All runs of this deployment →")));
+  };
+  await draw();
+}

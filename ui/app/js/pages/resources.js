@@ -1,0 +1,75 @@
+// Block documents (secrets stay masked: the UI never asks for them), concurrency limits
+// and flow run notification policies.
+
+import { h, replace, errorBox, empty, fmtDate, tags, table, jsonBlock } from "../dom.js";
+
+export async function renderBlocks(ctx) {
+  const { api, signal } = ctx;
+  ctx.title("Blocks");
+  const documents = await api.post("/block_documents/filter", { limit: 200 }, { signal });
+  replace(ctx.root,
+    h("header", { class: "page-header" }, h("h1", {}, "Blocks")),
+    h("section", { class: "panel" }, documents.length ? table([
+      { label: "Block", cell: (d) => h("details", {}, h("summary", {}, d.name), jsonBlock(d.data)) },
+      { label: "Type", cell: (d) => d.block_type?.name || "—" },
+      { label: "Capabilities", cell: (d) => tags(d.block_schema?.capabilities) },
+      { label: "Created", cell: (d) => fmtDate(d.created) },
+    ], documents) : empty("No blocks yet.")));
+}
+
+export async function renderConcurrencyLimits(ctx) {
+  const { api, signal } = ctx;
+  ctx.title("Concurrency limits");
+  const notice = h("div", { class: "notice", role: "status" });
+  const body = h("section", { class: "panel" });
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Task run concurrency limits")), notice, body);
+  const load = async () => {
+    const limits = await api.post("/concurrency_limits/filter", { limit: 200 }, { signal });
+    replace(body, limits.length ? table([
+      { label: "Tag", cell: (l) => h("span", { class: "tag" }, l.tag) },
+      { label: "Limit", cell: (l) => String(l.concurrency_limit) },
+      { label: "Active slots", cell: (l) => String(l.active_slots.length) },
+      { label: "Created", cell: (l) => fmtDate(l.created) },
+      { label: "", cell: (l) => h("button", { type: "button", disabled: !l.active_slots.length, onclick: async () => {
+        try {
+          await api.post(`/concurrency_limits/tag/${encodeURIComponent(l.tag)}/reset`, {});
+          await load();
+        } catch (error) {
+          replace(notice, errorBox(error));
+        }
+      } }, "Reset slots") },
+    ], limits) : empty("No concurrency limits. Create one with `prefect concurrency-limit create <tag> <limit>`."));
+  };
+  await load();
+}
+
+export async function renderNotifications(ctx) {
+  const { api, signal } = ctx;
+  ctx.title("Notifications");
+  const notice = h("div", { class: "notice", role: "status" });
+  const body = h("section", { class: "panel" });
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications")), notice, body);
+  const load = async () => {
+    const policies = await api.post("/flow_run_notification_policies/filter", { limit: 200 }, { signal });
+    const ids = [...new Set(policies.map((p) => p.block_document_id))];
+    const blocks = ids.length
+      ? await api.post("/block_documents/filter", { block_documents: { id: { any_: ids }, is_anonymous: null }, limit: 200 }, { signal })
+      : [];
+    const blockNames = new Map(blocks.map((b) => [b.id, `${b.block_type?.name || "Block"}: ${b.name}`]));
+    replace(body, policies.length ? table([
+      { label: "When a run enters", cell: (p) => (p.state_names.length ? p.state_names.join(", ") : "any state") },
+      { label: "With tags", cell: (p) => (p.tags.length ? tags(p.tags) : "any") },
+      { label: "Send to", cell: (p) => blockNames.get(p.block_document_id) || p.block_document_id },
+      { label: "Message", cell: (p) => p.message_template || "(default)" },
+      { label: "Active", cell: (p) => h("label", {}, h("input", { type: "checkbox", checked: p.is_active, onchange: async (event) => {
+        try {
+          await api.patch(`/flow_run_notification_policies/${p.id}`, { is_active: event.target.checked });
+          await load();
+        } catch (error) {
+          replace(notice, errorBox(error));
+        }
+      } }), p.is_active ? " on" : " off") },
+    ], policies) : empty("No notification policies."));
+  };
+  await load();
+}
