@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 # when that file changes (or the venv is gone), so repeated `make` calls start at once.
 STAMP := $(VENV)/.requirements.stamp
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 4200
 
 .PHONY: venv compat-venv run test test-fast services clean
 
@@ -24,7 +26,7 @@ compat-venv: venv
 	@$(PY) tests/compat/harness.py build-venv >/dev/null
 
 run: venv
-	$(VENV)/bin/daphne -b 127.0.0.1 -p 4200 orion_project.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) orion_project.asgi:application
 
 test: venv compat-venv
 	$(PY) -m pytest $(PYTEST_ARGS)

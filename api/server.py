@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path, re_path, resolve, Resolver404
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
@@ -125,7 +125,7 @@ class OrionAPI(NinjaAPI):
                 "request_body": _request_body(request),
             }
             return json_response(body, 422)
-        if isinstance(exc.__cause__, json.JSONDecodeError):
+        if isinstance(exc, HttpError) and isinstance(exc.__cause__, json.JSONDecodeError):
             # Unparseable JSON is a validation error located at the offending character.
             error = exc.__cause__
             body = {
@@ -252,16 +252,17 @@ def _logo(request: HttpRequest) -> FileResponse:
 
 
 def _api_not_found(request: HttpRequest) -> HttpResponse:
-    # The original redirects a collection path missing its trailing slash (307).
-    if not request.path.endswith("/"):
-        try:
-            match = resolve(request.path + "/", getattr(request, "urlconf", None))
-        except Resolver404:
-            match = None
-        if match is not None and match.func is not _api_not_found:
-            response = HttpResponse(status=307)
-            response["location"] = request.path + "/"
-            return response
+    # The original redirects (307) a path that exists with the other trailing slash.
+    other = request.path[:-1] if request.path.endswith("/") else request.path + "/"
+    try:
+        match = resolve(other, getattr(request, "urlconf", None))
+    except Resolver404:
+        match = None
+    if match is not None and match.func is not _api_not_found:
+        query = request.META.get("QUERY_STRING", "")
+        response = HttpResponse(status=307)
+        response["location"] = f"{other}?{query}" if query else other
+        return response
     return json_response({"detail": "Not Found"}, 404)
 
 

@@ -92,7 +92,7 @@ def resolve_work_queue(pool_name: Optional[str], queue_name: Optional[str]) -> O
     return None
 
 
-def check_infra_overrides(pool: models.WorkPool, infra_overrides: dict[str, Any]) -> None:
+def check_infra_overrides(pool: models.WorkPool, infra_overrides: dict[str, Any], verb: str = "creating") -> None:
     """Refuse overrides that do not satisfy the pool's ``variables`` schema (409).
 
     A variable with a default is not required, even when the schema lists it so.
@@ -107,9 +107,9 @@ def check_infra_overrides(pool: models.WorkPool, infra_overrides: dict[str, Any]
     try:
         jsonschema.validate(infra_overrides, schema)
     except jsonschema.ValidationError as exc:
-        raise OrionHTTPError(409, f"Error creating deployment: {exc.message}") from None
+        raise OrionHTTPError(409, f"Error {verb} deployment: {exc.message}") from None
     except jsonschema.SchemaError as exc:
-        raise OrionHTTPError(409, f"Error creating deployment: invalid variables schema: {exc.message}") from None
+        raise OrionHTTPError(409, f"Error {verb} deployment: invalid variables schema: {exc.message}") from None
 
 
 def _check_block_documents(storage_id: Optional[UUID], infrastructure_id: Optional[UUID], verb: str) -> None:
@@ -239,15 +239,15 @@ def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> 
         return False
     sent = update.model_dump(mode="json", exclude_unset=True)
     values = _column_values(sent)
-    if sent.get("work_pool_name") or sent.get("work_queue_name"):
+    if "work_pool_name" in sent or "work_queue_name" in sent:
         pool_name = sent.get("work_pool_name")
         queue_name = sent.get("work_queue_name")
         if pool_name and pool_name != work_pools.DEFAULT_AGENT_WORK_POOL_NAME:
             pool = work_pools.get_work_pool_or_404(pool_name)
-            check_infra_overrides(pool, values.get("infra_overrides", deployment.infra_overrides))
+            check_infra_overrides(pool, values.get("infra_overrides", deployment.infra_overrides), "updating")
         queue = resolve_work_queue(pool_name, queue_name)
         values["work_queue_id"] = queue.id if queue is not None else None
-        values["work_queue_name"] = queue.name if queue is not None else queue_name
+        values["work_queue_name"] = queue.name if queue is not None else None
     _check_block_documents(update.storage_document_id, update.infrastructure_document_id, "updating")
     for key, value in values.items():
         setattr(deployment, key, value)

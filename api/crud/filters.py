@@ -15,7 +15,7 @@ from functools import reduce
 from typing import Any, Optional
 
 from django.db import models as dj
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Lookup
 
@@ -269,8 +269,10 @@ def block_document_filter_q(flt: Optional[f.BlockDocumentFilter]) -> Q:
         return Q()
     criteria = [
         _id_q(flt.id),
+        # ``__in`` renders ``is_anonymous IN (false)``, which SQLite answers from the
+        # (is_anonymous, name) index; ``NOT is_anonymous`` would scan every anonymous row.
         Q() if flt.is_anonymous is None or flt.is_anonymous.eq_ is None
-        else Q(is_anonymous=flt.is_anonymous.eq_),
+        else Q(is_anonymous__in=[flt.is_anonymous.eq_]),
         _any("block_type_id", flt.block_type_id.any_ if flt.block_type_id else None),
         _any("name", flt.name.any_ if flt.name else None),
     ]

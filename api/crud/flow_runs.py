@@ -22,13 +22,13 @@ from api.schemas.responses import DependencyResult, FlowRunResponse
 from api.schemas.sorting import FlowRunSort
 from api.utilities.names import generate_slug
 
+# Response fields read straight off the row; the others are computed.
 _COLUMN_FIELDS = tuple(
     name
     for name in FlowRunBase.model_fields
     if name not in {"state", "estimated_run_time", "estimated_start_time_delta"}
 )
-
-
+# Written as JSON (sets and UUIDs inside them serialised), the rest as Python values.
 _JSON_COLUMNS = {"parameters", "context", "empirical_policy", "tags"}
 
 
@@ -141,11 +141,31 @@ def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> bool:
 
 def delete_flow_run(flow_run_id: UUID) -> bool:
     """Delete the run with its task runs, states and logs; False if there is no such run."""
-    deleted, _ = models.FlowRun.objects.filter(pk=flow_run_id).delete()
-    if deleted:
+    return delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)) > 0
+
+
+def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:
+    """Delete these runs with their task runs, states and logs; subflow runs of their
+    task runs are kept, detached. Returns how many runs were deleted.
+
+    Set-based, a fixed number of statements however many rows go: Django's cascade
+    emulation would load every dependent row and delete it in parameter-sized batches.
+    ``_raw_delete`` is that emulation's own single-statement delete, safe here because
+    every table that points at these rows is handled first (foreign keys are checked at
+    commit, so the order inside the transaction is free).
+    """
+    run_ids = runs.values("pk")
+    alias = runs.db
+    with transaction.atomic(using=alias):
         # Logs carry run ids without a foreign key, so nothing cascades to them.
-        models.Log.objects.filter(flow_run_id=flow_run_id).delete()
-    return deleted > 0
+        models.Log.objects.filter(flow_run_id__in=run_ids).delete()
+        models.FlowRun.objects.filter(parent_task_run__flow_run__in=run_ids).update(
+            parent_task_run=None, updated=timezone.now()
+        )
+        models.TaskRunState.objects.filter(task_run__flow_run__in=run_ids)._raw_delete(alias)
+        models.TaskRun.objects.filter(flow_run__in=run_ids)._raw_delete(alias)
+        models.FlowRunState.objects.filter(flow_run__in=run_ids)._raw_delete(alias)
+        return runs._raw_delete(alias)
 
 
 def read_flow_run_graph(flow_run_id: UUID) -> list[DependencyResult]:

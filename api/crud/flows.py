@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Optional
 from uuid import UUID
 
+from django.db import transaction
 from django.utils import timezone
 
 from api import models
 from api.crud.filters import flows_q, order_by
+from api.crud.flow_runs import delete_flow_runs
 from api.schemas import actions, filters
 from api.schemas.sorting import FlowSort
 
@@ -63,8 +65,8 @@ def update_flow(flow_id: UUID, flow: actions.FlowUpdate) -> bool:
 
 def delete_flow(flow_id: UUID) -> bool:
     """Delete the flow with its deployments, runs, their states and logs; False if missing."""
-    models.Log.objects.filter(
-        flow_run_id__in=models.FlowRun.objects.filter(flow_id=flow_id).values("pk")
-    ).delete()
-    deleted, _ = models.Flow.objects.filter(pk=flow_id).delete()
+    with transaction.atomic():
+        delete_flow_runs(models.FlowRun.objects.filter(flow_id=flow_id))
+        models.Deployment.objects.filter(flow_id=flow_id).delete()
+        deleted, _ = models.Flow.objects.filter(pk=flow_id).delete()
     return deleted > 0

@@ -47,10 +47,10 @@ def _history(
     runs = (
         model.objects.filter(criteria)
         .filter(expected_start_time__gte=start, expected_start_time__lt=buckets[-1][1], state_type__isnull=False)
-        .only(*_COLUMNS)
         .order_by()
+        .values_list(*_COLUMNS, named=True)
     )
-    # One streamed query: memory per chunk, not per table.
+    # One streamed query of plain tuples: memory per chunk, not per table.
     for run in runs.iterator(chunk_size=2000):
         index = int((run.expected_start_time - start) / step)
         entry = counts[(index, run.state_type, run.state_name)]

@@ -19,13 +19,13 @@ from api.schemas import actions, core, filters
 from api.schemas.sorting import TaskRunSort
 from api.utilities.names import generate_slug
 
+# Response fields read straight off the row; the others are computed.
 _COLUMN_FIELDS = tuple(
     name
     for name in core.TaskRun.model_fields
     if name not in {"state", "estimated_run_time", "estimated_start_time_delta"}
 )
-
-
+# Written as JSON (UUIDs inside task inputs serialised), the rest as Python values.
 _JSON_COLUMNS = {"empirical_policy", "tags", "task_inputs"}
 
 

@@ -334,9 +334,8 @@ def get_scheduled_flow_runs(
     ]
 
 
-_FLOW_RUN_COLUMNS = tuple(
-    name for name in FlowRunSchema.model_fields if name not in {"state", "estimated_run_time", "estimated_start_time_delta"}
-)
+_COMPUTED = {"state", "estimated_run_time", "estimated_start_time_delta"}
+_FLOW_RUN_COLUMNS = tuple(name for name in FlowRunSchema.model_fields if name not in _COMPUTED)
 
 
 def _core_flow_run(run: FlowRun, now: dt.datetime) -> FlowRunSchema:

@@ -71,11 +71,16 @@ def _proposal(state: StateCreate, now: dt.datetime) -> State:
 
 
 def _lock(queryset: QuerySet, run_id: UUID, label: str) -> models.Model:
-    # Only the run row is locked; joined rows (its state, a task's flow run) are just read.
-    run = queryset.select_for_update(of=("self",)).filter(id=run_id).first()
-    if run is None:
+    """Lock the run row, then read it with its joined rows.
+
+    Two statements on purpose: when a locking read that joins other tables waits for a
+    lock, PostgreSQL re-checks only the locked row and can hand back the joined rows (the
+    run's current state) as they were before the other writer committed.
+    """
+    locked = queryset.model.objects.select_for_update().filter(id=run_id).values_list("id", flat=True)
+    if not list(locked):
         raise ObjectNotFoundError(f"{label} with id {run_id} not found")
-    return run
+    return queryset.get(id=run_id)
 
 
 def _write_state(context: OrchestrationContext, state_model: type[StateRow], run_field: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, ClassVar, Optional
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, field_validator, model_validator
@@ -220,20 +220,19 @@ class SavedSearchCreate(ActionBaseModel):
 
 
 class _PartialUpdate(ActionBaseModel):
-    """An update body: only the keys sent are written, and ``null`` clears a nullable field.
+    """An update body: only the keys sent are written, and ``null`` clears the fields in
+    ``nullable_fields`` (nullable columns); for the others ``null`` means "not sent"."""
 
-    Keys whose default is not ``None`` (flags) still read ``null`` as "use the default".
-    """
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
     def _nulls_mean_default(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            fields = cls.model_fields
             return {
                 key: value
                 for key, value in data.items()
-                if value is not None or key not in fields or fields[key].default is None
+                if value is not None or key not in cls.model_fields or key in cls.nullable_fields
             }
         return data
 
@@ -277,6 +276,21 @@ class DeploymentCreate(ActionBaseModel):
 
 class DeploymentUpdate(_PartialUpdate):
     """Body of ``PATCH /deployments/{id}``: only the keys sent are written."""
+
+    nullable_fields = frozenset(
+        {
+            "version",
+            "schedule",
+            "description",
+            "work_queue_name",
+            "work_pool_name",
+            "path",
+            "entrypoint",
+            "manifest_path",
+            "storage_document_id",
+            "infrastructure_document_id",
+        }
+    )
 
     version: Optional[str] = None
     schedule: Optional[Schedule] = None
@@ -329,6 +343,8 @@ class WorkQueueCreate(ActionBaseModel):
 
 class WorkQueueUpdate(_PartialUpdate):
     """Body of ``PATCH`` on a work queue: only the keys sent are written."""
+
+    nullable_fields = frozenset({"concurrency_limit", "last_polled", "filter"})
 
     name: Optional[FlowName] = None
     description: Optional[str] = None
@@ -393,6 +409,8 @@ class WorkPoolCreate(ActionBaseModel):
 class WorkPoolUpdate(_PartialUpdate):
     """Body of ``PATCH /work_pools/{name}``: only the keys sent are written."""
 
+    nullable_fields = frozenset({"description", "concurrency_limit"})
+
     description: Optional[str] = None
     is_paused: bool = False
     base_job_template: Optional[BaseJobTemplate] = None
@@ -433,6 +451,8 @@ class ArtifactCreate(ActionBaseModel):
 
 class ArtifactUpdate(_PartialUpdate):
     """Body of ``PATCH /experimental/artifacts/{id}``."""
+
+    nullable_fields = frozenset({"data", "description", "metadata_"})
 
     data: Optional[Any] = None
     description: Optional[str] = None
@@ -480,6 +500,8 @@ class FlowRunNotificationPolicyCreate(ActionBaseModel):
 
 class FlowRunNotificationPolicyUpdate(_PartialUpdate):
     """Body of ``PATCH /flow_run_notification_policies/{id}``."""
+
+    nullable_fields = frozenset({"message_template"})
 
     is_active: Optional[bool] = None
     state_names: Optional[list[str]] = None

@@ -143,7 +143,7 @@ class Constant(PrefectBaseModel):
 TaskInput = Annotated[Union[TaskRunResult, Parameter, Constant], Field(discriminator="input_type")]
 
 
-class RunTimes(ORMBaseModel):
+class RunBase(ORMBaseModel):
     """State pointers and timing columns shared by flow runs and task runs."""
 
     name: str
@@ -162,7 +162,7 @@ class RunTimes(ORMBaseModel):
     state: Optional[State] = None
 
 
-class FlowRunBase(RunTimes):
+class FlowRunBase(RunBase):
     """Flow run fields common to the stored shape and the API's ``FlowRunResponse``."""
 
     flow_id: UUID
@@ -186,7 +186,7 @@ class FlowRun(FlowRunBase):
     work_queue_id: Optional[UUID] = None
 
 
-class TaskRun(RunTimes):
+class TaskRun(RunBase):
     """A task run."""
 
     flow_run_id: UUID

@@ -13,10 +13,11 @@ absolute time. Cron and RRule schedules are evaluated in wall-clock time of thei
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Optional, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import dateutil.rrule
 from croniter import croniter
@@ -51,14 +52,9 @@ def _validate_timezone(value: Optional[str]) -> Optional[str]:
     return value
 
 
-_TIMEZONES: set[str] = set()
-
-
-def _known_timezones() -> set[str]:
-    if not _TIMEZONES:
-        _TIMEZONES.update(available_timezones())
-        _TIMEZONES.add("UTC")
-    return _TIMEZONES
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones() | {"UTC"})
 
 
 def _normalize(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
@@ -91,6 +87,8 @@ def _take(
     clock, which is wrong for the repeated hour when clocks go back.
     """
     dates: list[dt.datetime] = []
+    if n <= 0:
+        return dates
     seen: set[dt.datetime] = set()
     start_utc = start.astimezone(UTC)
     end_utc = end.astimezone(UTC) if end is not None else None

@@ -12,15 +12,17 @@ Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.utils import timezone
 
 from api.crud import run_maintenance
-from api.models import FlowRun, TaskRun
 from api.schemas.states import StateCreate, StateType
 from api.services.base import LoopService
 from api.services.transitions import force_flow_run_state, force_task_run_state, transition_in_pages
+
+if TYPE_CHECKING:
+    from api.models import FlowRun, TaskRun
 
 PARENT_CANCELLED_MESSAGE = "The parent flow run was cancelled."
 # Runs cancelled longer ago than this were cleaned up by earlier passes.

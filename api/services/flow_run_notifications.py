@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 from django.conf import settings
@@ -25,6 +25,9 @@ from django.utils import timezone
 from api.crud import block_documents, notifications
 from api.schemas.base import format_datetime
 from api.services.base import LoopService
+
+if TYPE_CHECKING:
+    from api.models import FlowRunNotificationQueue
 
 logger = logging.getLogger("orion.services")
 
@@ -159,8 +162,13 @@ class FlowRunNotifications(LoopService):
             while (row := notifications.claim_next_notification(CLAIM_LEASE)) is not None:
                 self.deliver(client, row)
 
-    def deliver(self, client: httpx.Client, row: Any) -> None:
+    def deliver(self, client: httpx.Client, row: FlowRunNotificationQueue) -> None:
         """Send one claimed row; delete it, or keep it for a retry if sending failed."""
+        if row.attempts > MAX_ATTEMPTS:
+            # Claimed that often without an outcome: a process died while sending it.
+            logger.error("Dropping notification %s after %d attempts", row.id, MAX_ATTEMPTS)
+            notifications.delete_notification(row.id)
+            return
         queued = notifications.read_queued_notification(row)
         if queued is None:
             logger.info("Dropping notification %s: its policy or flow run state is gone", row.id)
@@ -170,16 +178,19 @@ class FlowRunNotifications(LoopService):
             self.send(client, queued)
         except NotificationError as exc:
             logger.error("Dropping notification for policy %s: %s", queued.policy.id, exc)
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - network or unexpected: retry, never stop the pass
             if queued.attempts < MAX_ATTEMPTS:
                 logger.warning(
-                    "Notification for policy %s failed (attempt %d of %d), will retry: %s",
-                    queued.policy.id, queued.attempts, MAX_ATTEMPTS, exc,
+                    "Notification for policy %s failed (attempt %d of %d), will retry: %r",
+                    queued.policy.id,
+                    queued.attempts,
+                    MAX_ATTEMPTS,
+                    exc,
                 )
                 notifications.retry_notification_later(row.id, timezone.now() + RETRY_DELAY * queued.attempts)
                 return
             logger.error(
-                "Giving up on notification for policy %s after %d attempts: %s", queued.policy.id, queued.attempts, exc
+                "Giving up on notification for policy %s after %d attempts: %r", queued.policy.id, queued.attempts, exc
             )
         notifications.delete_notification(row.id)
 

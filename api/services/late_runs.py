@@ -9,16 +9,18 @@ agents still pick them up and notification policies on ``Late`` fire.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.utils import timezone
 
 from api.crud import run_maintenance
-from api.models import FlowRun
 from api.schemas.states import StateCreate, StateDetails, StateType
 from api.services.base import LoopService
 from api.services.transitions import force_flow_run_state, transition_in_pages
+
+if TYPE_CHECKING:
+    from api.models import FlowRun
 
 
 class MarkLateRuns(LoopService):

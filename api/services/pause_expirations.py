@@ -8,15 +8,17 @@ nothing and never stall the pass.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.utils import timezone
 
 from api.crud import run_maintenance
-from api.models import FlowRun
 from api.schemas.states import StateCreate, StateType
 from api.services.base import LoopService
 from api.services.transitions import force_flow_run_state, transition_in_pages
+
+if TYPE_CHECKING:
+    from api.models import FlowRun
 
 EXPIRED_PAUSE_MESSAGE = "The flow was paused and never resumed."
 

@@ -85,8 +85,6 @@ class OrionASGIHandler(ASGIHandler):
         try:
             await self.send_response(response, send)
         finally:
-            # Closing sends request_finished, which recycles the thread's DB connection.
-            await loop.run_in_executor(self._executor, response.close)
             body_file.close()
 
     def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponse:
@@ -103,11 +101,13 @@ class OrionASGIHandler(ASGIHandler):
         if response.streaming:
             # Static files are small; read them here so sending never touches the pool.
             content = b"".join(response.streaming_content)
-            closers = response._resource_closers
             plain = HttpResponse(content, status=response.status_code)
             for header, value in response.items():
                 plain[header] = value
             plain["Content-Length"] = str(len(content))
-            plain._resource_closers.extend(closers)
-            response = plain
+            response.close()
+            return plain
+        # The body is in memory, so the response can be closed before it is sent: closing
+        # sends request_finished here, on the thread whose DB connection it recycles.
+        response.close()
         return response

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import Router
@@ -58,6 +59,9 @@ def exception_response(request: HttpRequest, exc: BaseException) -> HttpResponse
         return json_response({"detail": exc.detail}, exc.status_code)
     if isinstance(exc, HttpError):
         return json_response({"detail": exc.message}, exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # A client error, not a server fault: say so instead of logging a traceback.
+        return json_response({"detail": "Request body too large."}, 413)
     if isinstance(exc, ObjectNotFoundError):
         return json_response({"exception_message": str(exc)}, 404)
     if isinstance(exc, IntegrityError):

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from api import models
@@ -83,6 +85,36 @@ def test_clear_empties_every_table(client: Client) -> None:
     assert response.status_code == 204
     assert response.content == b""
     for model in (models.Flow, models.SavedSearch, models.Configuration):
+        assert not model.objects.exists(), model.__name__
+
+
+def _linked_rows(count: int) -> None:
+    """Flow runs with states and logs; the first run points back at its state."""
+    now = timezone.now()
+    flow = models.Flow.objects.create(name=f"busy-{count}")
+    runs = models.FlowRun.objects.bulk_create(
+        [models.FlowRun(flow=flow, name=f"run-{count}-{n}") for n in range(count)]
+    )
+    states = models.FlowRunState.objects.bulk_create(
+        [models.FlowRunState(flow_run=run, type="COMPLETED", name="Completed", timestamp=now) for run in runs]
+    )
+    models.FlowRun.objects.filter(id=runs[0].id).update(state=states[0])
+    models.Log.objects.bulk_create(
+        [models.Log(flow_run_id=run.id, name="x", level=20, message="m", timestamp=now) for run in runs]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_clear_with_linked_rows_commits_and_does_not_scale_with_rows(
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
+    _linked_rows(3)
+    with CaptureQueriesContext(connection) as small:
+        assert _post(client, "/api/admin/database/clear", {"confirm": True}).status_code == 204
+    _linked_rows(1500)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert _post(client, "/api/admin/database/clear", {"confirm": True}).status_code == 204
+    for model in (models.Flow, models.FlowRun, models.FlowRunState, models.Log):
         assert not model.objects.exists(), model.__name__
 
 

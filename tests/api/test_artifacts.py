@@ -32,7 +32,13 @@ def test_disabled_by_default_except_filter(client):
 
 def test_create_read_update_delete(client, enabled):
     run = new_flow_run()
-    body = {"key": "report", "type": "markdown", "data": {"rows": 3}, "metadata_": {"long": "x" * 600}, "flow_run_id": str(run.id)}
+    body = {
+        "key": "report",
+        "type": "markdown",
+        "data": {"rows": 3},
+        "metadata_": {"long": "x" * 600},
+        "flow_run_id": str(run.id),
+    }
     created = post(client, "/experimental/artifacts/", body)
     assert created.status_code == 201
     artifact = created.json()

@@ -4,6 +4,7 @@ the registration of the built-in catalogue (at start-up and on demand)."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from api.blocks import registration
 from api.blocks.builtin import load_builtin_blocks
 from api.crud import block_documents, block_schemas, block_types
 from api.schemas import actions
+from api.server import default_api
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
+ROUTES_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "routes-prefect-2.8.7.txt"
 
 
 def make_type(slug: str = "my-block", name: str = "My Block", **extra: Any) -> models.BlockType:
@@ -275,3 +278,17 @@ def test_registration_is_a_startup_hook() -> None:
     from api.services import launcher
 
     assert "api.blocks.registration.register_on_startup" in launcher.STARTUP_HOOKS
+
+
+def test_every_block_route_of_the_original_is_served() -> None:
+    """Every ``/api/block_*`` operation of Prefect 2.8.7 exists, with the same path."""
+    lines = ROUTES_FIXTURE.read_text().splitlines()
+    expected = {line.strip() for line in lines if line.split(" ", 1)[-1].startswith("/api/block_")}
+    served = {
+        f"{method.upper()} {path}"
+        for path, operations in default_api().get_openapi_schema()["paths"].items()
+        if path.startswith("/api/block_")
+        for method in operations
+    }
+    assert len(expected) == 20
+    assert served == expected

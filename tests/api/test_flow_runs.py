@@ -331,3 +331,12 @@ def test_set_state_and_resume_routes(client):
     assert missing.json() == {"exception_message": f"Flow run with id {missing_id} not found"}
     assert post(client, f"/flow_runs/{run.id}/set_state", {}).status_code == 422
     assert post(client, f"/flow_runs/{run.id}/set_state", {"state": {"type": "RUNNING", "bogus": 1}}).status_code == 422
+
+
+def test_delete_flow_run_keeps_subflows_detached(client):
+    parent = new_flow_run(name="parent")
+    task = new_task_run(parent)
+    child = new_flow_run(name="child", parent_task_run_id=str(task.id))
+    assert call(client, "delete", f"/flow_runs/{parent.id}").status_code == 204
+    body = call(client, "get", f"/flow_runs/{child.id}").json()
+    assert body["name"] == "child" and body["parent_task_run_id"] is None

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from api import models
-from tests.api.runs_helpers import call, ids, names, new_flow, new_flow_run, new_task_run, post, state
+from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, new_task_run, post, state
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,22 @@ def test_delete_flow_removes_its_runs_and_their_logs(client):
     assert not models.FlowRunState.objects.exists()
     assert not models.Log.objects.exists()
     assert call(client, "delete", f"/flows/{flow.id}").json() == {"detail": "Flow not found"}
+
+
+def test_delete_flow_query_count_does_not_grow_with_its_runs(client):
+    def flow_with_runs(count: int):
+        flow = new_flow()
+        models.Deployment.objects.create(name="d", flow=flow)
+        for _ in range(count):
+            run = new_flow_run(flow, initial=state("RUNNING"))
+            new_task_run(run, initial=state("COMPLETED"))
+        return flow
+
+    small, large = flow_with_runs(1), flow_with_runs(8)
+    small_count, response = count_queries(client, "delete", f"/flows/{small.id}")
+    assert response.status_code == 204
+    large_count, response = count_queries(client, "delete", f"/flows/{large.id}")
+    assert response.status_code == 204
+    assert small_count == large_count
+    assert not models.FlowRun.objects.exists() and not models.TaskRunState.objects.exists()
+    assert not models.Deployment.objects.exists()

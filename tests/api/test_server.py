@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.http import HttpRequest
 from django.test import Client
-from pytest_django.fixtures import Settings as SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from api.crud.transactions import write_transaction
 from api.errors import ObjectNotFoundError, OrionHTTPError
@@ -87,7 +87,7 @@ TEST_ROUTER = _test_root_router()
 
 
 @pytest.fixture
-def mount(settings: SettingsWrapper) -> Callable[..., None]:
+def mount(settings: Settings) -> Callable[..., None]:
     """Serve ``create_orion_api(**kwargs)`` under /api as the project's URLconf."""
 
     def serve(**kwargs: Any) -> None:
@@ -287,6 +287,13 @@ def test_malformed_json_is_a_validation_error(client: Client, test_api: None) ->
     assert error["type"] == "value_error.jsondecode"
 
 
+def test_oversized_body_is_413_not_a_crash(client: Client, test_api: None, settings: Settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/api/things/", {"name": "x" * 2000}, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large."}
+
+
 def test_valid_request_through_test_router(client: Client, test_api: None) -> None:
     response = client.post("/api/things/", {"name": "a"}, content_type="application/json")
     assert response.status_code == 201
@@ -347,6 +354,10 @@ def test_collection_path_without_slash_redirects(client: Client, test_api: None)
     response = client.post("/api/things", {"name": "a"}, content_type="application/json")
     assert response.status_code == 307
     assert response["location"] == "/api/things/"
+    extra_slash = client.get("/api/things/5/?verbose=1")
+    assert extra_slash.status_code == 307
+    assert extra_slash["location"] == "/api/things/5?verbose=1"
+    assert client.get("/api/nothing/here/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -430,12 +441,3 @@ def test_cors_on_simple_requests(client: Client) -> None:
     error = client.get("/api/nope", headers={"origin": "http://ui.example"})
     assert error["access-control-allow-origin"] == "*"
 
-
-@pytest.fixture(autouse=True)
-def _no_leaked_urlconf() -> Iterator[None]:
-    """Make sure a test URLconf never outlives its test."""
-    yield
-    from django.urls import clear_url_caches, set_urlconf
-
-    clear_url_caches()
-    set_urlconf(None)

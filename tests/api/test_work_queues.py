@@ -14,7 +14,15 @@ from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flo
 
 pytestmark = pytest.mark.django_db
 
-AGENT_BODY = {"name": "default", "description": "", "is_paused": False, "concurrency_limit": None, "priority": None, "filter": None}
+# What the agent sends when its queue is missing.
+AGENT_BODY = {
+    "name": "default",
+    "description": "",
+    "is_paused": False,
+    "concurrency_limit": None,
+    "priority": None,
+    "filter": None,
+}
 
 
 def make_queue(client, name="default", **fields):
@@ -74,6 +82,9 @@ def test_read_update_delete(client):
     assert updated["concurrency_limit"] == 5 and updated["description"] == "d"
     call(client, "patch", f"/work_queues/{queue['id']}", {"concurrency_limit": None})
     assert call(client, "get", f"/work_queues/{queue['id']}").json()["concurrency_limit"] is None
+    # null on a column that cannot be empty means "leave it".
+    assert call(client, "patch", f"/work_queues/{queue['id']}", {"name": None, "is_paused": None}).status_code == 204
+    assert call(client, "get", f"/work_queues/{queue['id']}").json()["name"] == "q1"
     assert call(client, "patch", f"/work_queues/{uuid.uuid4()}", {"is_paused": True}).status_code == 404
     assert call(client, "patch", f"/work_queues/{queue['id']}", {"concurrency_limit": -1}).status_code == 422
 

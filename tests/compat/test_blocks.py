@@ -228,3 +228,23 @@ def test_builtin_schema_is_found_by_checksum_without_posting_a_new_one(run_clien
         "schemas_added": 0,
         "basepath": f"/tmp/{name}",
     }, format_process(result)
+
+
+def test_cli_lists_block_types_and_saved_blocks(run_client, run_cli) -> None:
+    """``prefect block type ls`` shows the built-in catalogue; ``prefect block ls`` shows
+    a saved block but not the anonymous ones."""
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    run_client(
+        f"""
+        from prefect.blocks.system import String
+        String(value="listed").save("{name}")
+        String(value="hidden")._save(is_anonymous=True)
+        """
+    )
+    wide = {"COLUMNS": "250"}
+    types = run_cli(["block", "type", "ls"], env_extra=wide)
+    for slug in ("local-file-system", "secret", "docker-container", "aws-credentials"):
+        assert slug in types.stdout, format_process(types)
+    blocks = run_cli(["block", "ls"], env_extra=wide)
+    assert name in blocks.stdout, format_process(blocks)
+    assert "anonymous-" not in blocks.stdout, format_process(blocks)

@@ -494,3 +494,52 @@ def test_async_flow_with_map_and_submit_records_task_inputs(run_client) -> None:
     assert {item["input_type"] for item in summing["task_inputs"]["values"]} == {"task_run"}
     assert len(upstream) == 3 and upstream < doubles
     assert all(task_run["states"] == ["Pending", "Running", "Completed"] for task_run in by_name.values())
+
+
+def test_concurrent_proposals_are_serialised(run_client) -> None:
+    """Many clients at once: one flow run starts exactly once, and a limit of two lets
+    exactly two of ten task runs in."""
+    found = run_script(
+        run_client,
+        """
+        from prefect import flow, task
+        from prefect.states import Pending, Running
+
+        @flow
+        def contested():
+            pass
+
+        @task(tags=["compat-race"])
+        def racer():
+            pass
+
+        async def race():
+            async with get_client() as client:
+                await client.create_concurrency_limit(tag="compat-race", concurrency_limit=2)
+                run = await client.create_flow_run(contested)
+                starts = await asyncio.gather(
+                    *(client.set_flow_run_state(run.id, Running()) for _ in range(10))
+                )
+                task_runs = [
+                    await client.create_task_run(racer, run.id, dynamic_key=str(i), state=Pending())
+                    for i in range(10)
+                ]
+                entries = await asyncio.gather(
+                    *(client.set_task_run_state(task_run.id, Running()) for task_run in task_runs)
+                )
+                limit = await client.read_concurrency_limit_by_tag("compat-race")
+                return run.id, {
+                    "starts": sorted(r.status.value for r in starts),
+                    "entries": sorted(r.status.value for r in entries),
+                    "slots": len(limit.active_slots),
+                }
+
+        flow_run_id, outcome = asyncio.run(race())
+        report(flow_run_id, **outcome)
+        """,
+    )
+    assert found["starts"] == ["ABORT"] * 9 + ["ACCEPT"]
+    assert found["states"] == ["Pending", "Running"]
+    assert found["run_count"] == 1
+    assert found["entries"] == ["ACCEPT"] * 2 + ["WAIT"] * 8
+    assert found["slots"] == 2

@@ -4,7 +4,6 @@ including across daylight-saving changes."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -12,7 +11,6 @@ from pydantic import TypeAdapter, ValidationError
 from api.schemas.schedules import CronSchedule, IntervalSchedule, RRuleSchedule, Schedule
 
 UTC = dt.timezone.utc
-NEW_YORK = ZoneInfo("America/New_York")
 SCHEDULE = TypeAdapter(Schedule)
 
 
@@ -158,4 +156,5 @@ def test_defaults_without_n():
     assert len(schedule.get_dates(start=start)) == 1
     assert len(schedule.get_dates(start=start, end=start + dt.timedelta(days=1))) == 25
     assert schedule.get_dates(n=5, start=start, end=start - dt.timedelta(seconds=1)) == []
+    assert schedule.get_dates(n=0, start=start) == []
     assert schedule.get_dates(n=1)[0] > dt.datetime.now(UTC) - dt.timedelta(hours=1)

@@ -29,6 +29,7 @@ from api.schemas.actions import (
 )
 from api.services import flow_run_notifications
 from api.services.flow_run_notifications import FlowRunNotifications
+from api.services.late_runs import MarkLateRuns
 from tests.services.conftest import REPO_ROOT, run_django_script, state
 
 SUBJECT = "Prefect flow run notification"
@@ -114,6 +115,7 @@ def make_policy(block: models.BlockDocument, **fields: Any) -> models.FlowRunNot
 
 
 def queued_rows() -> int:
+    """Notifications still waiting in the queue."""
     return models.FlowRunNotificationQueue.objects.count()
 
 
@@ -165,6 +167,7 @@ def test_only_runs_matching_the_policy_states_and_tags_notify(make_flow_run, rec
 
 
 def _make_due_again() -> None:
+    """Skip the retry delay: every queued row may be claimed now."""
     models.FlowRunNotificationQueue.objects.update(updated=timezone.now() - dt.timedelta(seconds=1))
 
 
@@ -282,3 +285,26 @@ def test_two_service_processes_send_each_notification_once(scratch_database_env,
 
     texts = [r.body["text"] for r in receiver.requests]
     assert len(texts) == 40 and len(set(texts)) == 40
+
+
+def test_a_notification_claimed_too_often_is_dropped(make_flow_run, receiver) -> None:
+    make_policy(make_block("slack-webhook", {"url": receiver.url}))
+    make_flow_run(state("RUNNING"), state("FAILED"))
+    # As if service processes had died mid-send every time they claimed it.
+    models.FlowRunNotificationQueue.objects.update(attempts=flow_run_notifications.MAX_ATTEMPTS)
+
+    FlowRunNotifications().run_once()
+
+    assert receiver.requests == [] and queued_rows() == 0
+
+
+def test_runs_marked_late_by_the_late_runs_service_notify(make_flow_run, receiver) -> None:
+    make_policy(make_block("slack-webhook", {"url": receiver.url}), state_names=["Late"])
+    due = timezone.now() - dt.timedelta(hours=1)
+    run = make_flow_run(state("SCHEDULED", state_details={"scheduled_time": due.isoformat()}))
+
+    MarkLateRuns().run_once()
+    FlowRunNotifications().run_once()
+
+    [request] = receiver.requests
+    assert request.body["text"].startswith(f"Flow run {run.flow.name}/{run.name} entered state `Late` at ")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import textwrap
 
 from api import orchestration
 from api.schemas.base import format_datetime
+from api.schemas.states import StateCreate
 from api.services.late_runs import MarkLateRuns
 from tests.services.conftest import REPO_ROOT, ago, from_now, run_django_script, state
 
 
-def scheduled(at, name: str = "Scheduled"):
+def scheduled(at: dt.datetime, name: str = "Scheduled") -> StateCreate:
+    """A proposed SCHEDULED state due at ``at``."""
     return state("SCHEDULED", name=name, state_details={"scheduled_time": at.isoformat()})
 
 

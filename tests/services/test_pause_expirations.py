@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from api.schemas.states import StateCreate
 from api.services.pause_expirations import FailExpiredPauses
 from tests.services.conftest import ago, from_now, state
 
 
-def paused(timeout=None):
+def paused(timeout: dt.datetime | None = None) -> StateCreate:
+    """A proposed PAUSED state, timing out at ``timeout`` (never when None)."""
     details = {"pause_timeout": timeout.isoformat()} if timeout is not None else {}
     return state("PAUSED", state_details=details)
 

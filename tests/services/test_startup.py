@@ -137,12 +137,16 @@ def test_daphne_migrates_on_start_only_when_enabled(tmp_path: Path, fresh_databa
             assert not tables & API_TABLES, sorted(tables & API_TABLES)
 
 
-def test_daphne_starts_every_enabled_service_once(tmp_path: Path, fresh_database: str) -> None:
+@pytest.mark.parametrize("module", [False, True], ids=["daphne-script", "python-m-daphne"])
+def test_daphne_starts_every_enabled_service_once(tmp_path: Path, fresh_database: str, module: bool) -> None:
     env = environment(tmp_path, fresh_database)
     port = harness.free_port()
     log_path = tmp_path / "daphne.log"
     expected = expected_services()
-    with serving(daphne_command(port), env, log_path, port):
+    command = daphne_command(port)
+    if module:
+        command = [sys.executable, "-m", "daphne", *command[1:]]
+    with serving(command, env, log_path, port):
         names = wait_for_log(log_path, len(expected), time.monotonic() + 30)
     assert sorted(names) == expected, harness.log_tail(log_path)
 

@@ -182,7 +182,11 @@ def browser_driver(ui_server: harness.OrionServer, tmp_path_factory: pytest.Temp
 def page(browser_driver: Any, ui_server: harness.OrionServer) -> Iterator[Page]:
     """The browser for one test; the test fails if any page logged a console error."""
     page = Page(browser_driver, ui_server.url)
-    page.console_errors()  # drop what earlier tests left
+    # Leave whatever page an earlier test left open (its server may be gone by now), then
+    # drop what it logged.
+    browser_driver.get("about:blank")
+    page.console_errors()
     yield page
     errors = page.console_errors()
+    browser_driver.get("about:blank")
     assert not errors, f"the page logged console errors: {errors}"

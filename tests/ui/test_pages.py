@@ -166,12 +166,13 @@ def test_every_page_renders_without_errors(page: Page, api: httpx.Client) -> Non
         "/", "/flow-runs", "/flows", f"/flows/flow/{flow['id']}", "/deployments", f"/deployments/deployment/{deployment['id']}",
         "/work-pools", "/blocks", "/concurrency-limits", "/notifications", "/about",
     ]
-    for path in paths:
+    for index, path in enumerate(paths):
         page.open(path)
         page.wait_for(lambda: page.find_all("#main h1"), f"a heading on {path}")
         settle(page)
         assert not page.find_all("#main .error"), f"{path} shows an error: {page.text('#main')[:500]}"
         assert len(page.api_calls()) <= MAX_API_CALLS, f"{path} made {len(page.api_calls())} API calls"
+        page.screenshot(f"page-{index:02d}-{path.strip('/').split('/')[-2 if path.count('/') > 2 else 0] or 'dashboard'}")
 
 
 def test_api_errors_are_shown_not_a_blank_page(page: Page) -> None:
@@ -179,3 +180,129 @@ def test_api_errors_are_shown_not_a_blank_page(page: Page) -> None:
     page.wait_text("Could not load this: 404")
     errors = page.console_errors()
     assert errors and all("404" in error for error in errors), errors
+
+
+def test_resume_a_paused_run_and_retry_a_failed_deployment_run(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "pausing")
+    paused = data.flow_run(api, flow["id"], "waiting-for-approval", "RUNNING")
+    data.set_flow_run_state(api, paused["id"], "PAUSED")
+    page.open(f"/flow-runs/flow-run/{paused['id']}")
+    page.wait_text("Paused", ".page-header")
+    page.click_text("Resume", ".page-header button")
+    page.wait_for(lambda: "Running" in page.text(".page-header"), "the run to be running again")
+
+    deployment = api.post("/deployments/", json={"name": "retryable", "flow_id": flow["id"]}).json()
+    failed = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={"name": "failed-once", "state": data.state("FAILED")}).json()
+    page.open(f"/flow-runs/flow-run/{failed['id']}")
+    page.wait_text("Failed", ".page-header")
+    page.click_text("Retry", ".page-header button")
+    page.wait_for(lambda: "AwaitingRetry" in page.text(".page-header"), "the run to await its retry")
+    assert api.get(f"/flow_runs/{failed['id']}").json()["state_name"] == "AwaitingRetry"
+
+
+def test_new_runs_appear_in_an_open_runs_list(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "growing")
+    data.flow_run(api, flow["id"], "first-run", "COMPLETED")
+    page.open(f"/flow-runs?flow={flow['id']}")
+    page.wait_text("first-run")
+    page.wait_for(lambda: "offline" not in page.text(".live-status") and "live" in page.text(".live-status"), "the live connection")
+    data.flow_run(api, flow["id"], "second-run", "RUNNING")
+    page.wait_text("second-run", timeout=8)
+    assert "2 total" in page.text(".pager")
+
+
+def test_block_secrets_stay_masked(page: Page, api: httpx.Client) -> None:
+    block_type = api.get("/block_types/slug/secret").json()
+    schema = api.post("/block_schemas/filter", json={"block_schemas": {"block_type_id": {"any_": [block_type["id"]]}}}).json()[0]
+    api.post("/block_documents/", json={
+        "name": "db-password", "data": {"value": "hunter2"}, "block_schema_id": schema["id"], "block_type_id": block_type["id"],
+    })
+    page.open("/blocks")
+    page.wait_text("db-password")
+    page.click_text("db-password", "summary")
+    page.wait_text("********")
+    assert "hunter2" not in page.driver.page_source
+    assert not [url for url in page.api_calls() if "include_secrets" in url]
+
+
+def test_work_pools_show_their_queues_health_and_workers(page: Page, api: httpx.Client) -> None:
+    api.post("/work_pools/", json={"name": "k8s-pool", "type": "kubernetes"})
+    api.post("/work_pools/k8s-pool/queues", json={"name": "high-priority"})
+    api.post("/work_pools/k8s-pool/workers/heartbeat", json={"name": "worker-1"})
+    api.post("/work_pools/k8s-pool/get_scheduled_flow_runs", json={"work_queue_names": ["high-priority"]})
+
+    page.open("/work-pools")
+    page.wait_text("k8s-pool")
+    assert "high-priority" in page.text("table.grid")
+    page.click_text("k8s-pool", "#main a")
+    page.wait_text("worker-1")
+    settle(page)
+    health = {row.find_elements("css selector", "td")[0].text: row.find_elements("css selector", "td")[2].text for row in page.find_all("section:nth-of-type(2) table.grid tbody tr")}
+    assert health == {"default": "Unhealthy", "high-priority": "Healthy"}
+
+
+def test_concurrency_limits_and_notification_policies(page: Page, api: httpx.Client) -> None:
+    api.post("/concurrency_limits/", json={"tag": "database", "concurrency_limit": 3})
+    page.open("/concurrency-limits")
+    page.wait_text("database")
+    row = next(r for r in page.find_all("table.grid tbody tr") if "database" in r.text)
+    assert row.find_elements("css selector", "td")[1].text == "3"
+
+    block_type = api.get("/block_types/slug/secret").json()
+    schema = api.post("/block_schemas/filter", json={"block_schemas": {"block_type_id": {"any_": [block_type["id"]]}}}).json()[0]
+    target = api.post("/block_documents/", json={
+        "name": "pager-target", "data": {"value": "x"}, "block_schema_id": schema["id"], "block_type_id": block_type["id"],
+    }).json()
+    policy = api.post("/flow_run_notification_policies/", json={
+        "state_names": ["Failed"], "tags": ["prod"], "block_document_id": target["id"],
+    }).json()
+    page.open("/notifications")
+    page.wait_text("pager-target")
+    assert "Failed" in page.text("table.grid") and "prod" in page.text("table.grid")
+    page.find_all("table.grid input[type=checkbox]")[0].click()
+    page.wait_text(" off")
+    assert api.get(f"/flow_run_notification_policies/{policy['id']}").json()["is_active"] is False
+
+
+def test_subflows_and_parent_link_both_ways(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "orchestrator")
+    parent = data.flow_run(api, flow["id"], "parent-run", "RUNNING")
+    calling_task = data.task_run(api, parent["id"], "child-flow-call", "RUNNING")
+    child_flow = data.flow(api, "worker-flow")
+    child = data.flow_run(api, child_flow["id"], "child-run", "COMPLETED", parent_task_run_id=calling_task["id"])
+
+    page.open(f"/flow-runs/flow-run/{parent['id']}")
+    page.wait_text("child-run")
+    page.click_text("child-run", "ul.subflows a")
+    page.wait_text("child-run", ".page-header")
+    page.wait_text("parent-run", ".summary")
+    assert page.driver.current_url.endswith(child["id"])
+
+
+def test_a_deployment_schedule_is_turned_off_and_on(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "scheduled")
+    deployment = api.post("/deployments/", json={
+        "name": "hourly", "flow_id": flow["id"], "schedule": {"interval": 3600}, "is_schedule_active": True,
+    }).json()
+    page.open(f"/deployments/deployment/{deployment['id']}")
+    page.wait_text("Every 1h (on)")
+    page.click_text("Pause schedule")
+    page.wait_text("Every 1h (off)")
+    assert api.get(f"/deployments/{deployment['id']}").json()["is_schedule_active"] is False
+    page.click_text("Resume schedule")
+    page.wait_text("Every 1h (on)")
+    assert api.get(f"/deployments/{deployment['id']}").json()["is_schedule_active"] is True
+
+
+def test_live_logs_follow_after_a_full_page_of_logs(page: Page, api: httpx.Client) -> None:
+    flow = data.flow(api, "chatty")
+    run = data.flow_run(api, flow["id"], "two-hundred-lines", "RUNNING")
+    data.logs(api, run["id"], [("INFO", f"line {n:03d}") for n in range(200)])
+    page.open(f"/flow-runs/flow-run/{run['id']}")
+    page.wait_text("line 000", ".logs")
+    page.driver.execute_script("const el = document.querySelector('.logs'); el.scrollTop = el.scrollHeight")
+    page.wait_text("line 199", ".logs")
+    page.wait_for(lambda: "200 rows loaded" in page.text(".logs + .vlist-status"), "all 200 lines loaded")
+    page.wait_for(lambda: "live" in page.text(".live-status"), "the live connection")
+    data.logs(api, run["id"], [("INFO", "line 200, the first of the next page")], start_offset=5)
+    page.wait_text("line 200, the first of the next page", ".logs", timeout=5)

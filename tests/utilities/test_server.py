@@ -74,15 +74,6 @@ def serve(settings: Settings) -> Callable[[OrionRouter], None]:
     return use
 
 
-@pytest.fixture(autouse=True)
-def _reset_urlconf() -> Iterator[None]:
-    yield
-    from django.urls import clear_url_caches, set_urlconf
-
-    clear_url_caches()
-    set_urlconf(None)
-
-
 def call_asgi(
     router: OrionRouter, method: str, path: str, on_start: Callable[[int], None] | None = None
 ) -> tuple[int, bytes]:

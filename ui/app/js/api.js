@@ -23,7 +23,6 @@ export class Api {
   /** ``baseUrl`` is the API root, e.g. "http://host:4200/api". */
   constructor(baseUrl) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.calls = 0;
   }
 
   /** The websocket address of the live-update feed, next to the API. */
@@ -34,7 +33,6 @@ export class Api {
   }
 
   async request(method, path, body, { signal } = {}) {
-    this.calls += 1;
     let response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {

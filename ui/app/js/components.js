@@ -72,7 +72,8 @@ export class VirtualList {
     if (this.count) return this.refresh();
     const lastPage = Math.max(0, Math.ceil(this.total / this.pageSize) - 1);
     if (!this.complete) return undefined;
-    this.pages.delete(lastPage);
+    // Drop the last partial page, and the empty one after a full page, so both refetch.
+    for (const page of [...this.pages.keys()]) if (page >= lastPage) this.pages.delete(page);
     this.complete = false;
     await this.load(lastPage);
     this.paint();
@@ -118,15 +119,17 @@ export class VirtualList {
       const page = Math.floor(index / this.pageSize);
       const row = this.pages.get(page)?.[index - page * this.pageSize];
       const element = row ? this.renderRow(row, index) : h("div", { class: "vlist-placeholder" }, "Loading…");
-      if (!row) missing.add(page);
+      if (!row && !this.pages.has(page)) missing.add(page);
       element.classList.add("vlist-row");
       element.style.top = `${index * rowHeight}px`;
       element.style.height = `${rowHeight}px`;
       rows.push(element);
     }
     replace(this.spacer, rows);
-    // Near the end of an open-ended list: fetch the next page.
-    if (!this.count && !this.complete && last >= this.total - 20) missing.add(Math.floor(this.total / this.pageSize));
+    // Near the end of an open-ended list: fetch the next page (once: a page we already
+    // hold must not be "loaded" again, or load and paint would call each other forever).
+    const next = Math.floor(this.total / this.pageSize);
+    if (!this.count && !this.complete && last >= this.total - 20 && !this.pages.has(next)) missing.add(next);
     for (const page of missing) this.load(page).then(() => this.paint()).catch((error) => {
       if (error.name !== "AbortError") replace(this.status, errorBox(error));
     });
@@ -146,8 +149,8 @@ export function stateColour(type) {
 
 /** Stacked bars of runs per interval and state type, from a /flow_runs/history answer. */
 export function historyChart(history, { width = 1000, height = 180 } = {}) {
-  if (!history.length) return empty("No runs in this time window.");
   const totals = history.map((bucket) => bucket.states.reduce((sum, s) => sum + s.count_runs, 0));
+  if (!totals.some(Boolean)) return empty("No runs in this time window.");
   const max = Math.max(1, ...totals);
   const pad = 24;
   const barWidth = (width - pad) / history.length;
@@ -188,16 +191,17 @@ export function pager({ offset, limit, total, onPage }) {
     h("button", { type: "button", disabled: page >= pages, onclick: () => onPage(offset + limit) }, "Next ›"));
 }
 
-/** The flow runs table; ``flows`` maps flow id -> name. */
-export function runsTable(runs, flows, link) {
+/** The flow runs table; ``flows`` maps flow id -> name. ``compact`` leaves out the tags. */
+export function runsTable(runs, flows, link, { compact = false } = {}) {
+  const labels = ["Run", "State", "Start", "Duration", ...(compact ? [] : ["Tags"])];
   return h("table", { class: "grid runs" },
-    h("thead", {}, h("tr", {}, ["Run", "State", "Start", "Duration", "Tags"].map((label) => h("th", {}, label)))),
+    h("thead", {}, h("tr", {}, labels.map((label) => h("th", {}, label)))),
     h("tbody", {}, runs.map((run) => h("tr", { dataset: { runId: run.id } },
       h("td", {}, h("span", { class: "muted" }, `${flows.get(run.flow_id) || "flow"} / `), link(`/flow-runs/flow-run/${run.id}`, run.name)),
       h("td", {}, stateBadge(run.state_type, run.state_name)),
-      h("td", {}, fmtDate(run.start_time || run.expected_start_time)),
+      h("td", { class: "nowrap" }, fmtDate(run.start_time || run.expected_start_time)),
       h("td", {}, fmtDuration(run.estimated_run_time ?? run.total_run_time)),
-      h("td", {}, tags(run.tags))))));
+      compact ? null : h("td", {}, tags(run.tags))))));
 }
 
 /**

@@ -14,6 +14,8 @@ export class Live {
     this.listeners = new Set();
     this.backoff = 500;
     this.pollTimer = null;
+    this.opened = false;
+    this.failures = 0;
     this.open();
   }
 
@@ -30,8 +32,10 @@ export class Live {
       this.backoff = 500;
       this.setConnected(true);
       for (const group of this.handlers.keys()) this.send({ subscribe: group });
-      // Whatever happened while we were away is only visible by refetching.
-      this.dispatchAll({ event: "resync" });
+      // After an outage, whatever happened meanwhile is only visible by refetching; the
+      // first connection has nothing to catch up on (pages load their data themselves).
+      if (this.opened) this.dispatchAll({ event: "resync" });
+      this.opened = true;
     };
     socket.onmessage = (message) => {
       let event;
@@ -50,6 +54,7 @@ export class Live {
   }
 
   down() {
+    this.failures += 1;
     this.setConnected(false);
     this.socket = null;
     setTimeout(() => this.open(), this.backoff);

@@ -45,7 +45,7 @@ function currentPath() {
 }
 
 /** The browser address of an app path. */
-export function href(path) {
+function href(path) {
   return basePath + path.replace(/^\//, "");
 }
 
@@ -155,8 +155,9 @@ async function start() {
     return;
   }
   services.live.onStatus((connected) => {
-    status.textContent = connected ? "● live" : "○ offline (refresh every 10 s)";
-    status.classList.toggle("down", !connected);
+    const failed = !connected && services.live.failures > 0;
+    status.textContent = connected ? "● live" : failed ? "○ offline (refresh every 10 s)" : "○ connecting…";
+    status.classList.toggle("down", failed);
   });
   window.addEventListener("popstate", render);
   await render();

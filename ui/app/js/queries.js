@@ -8,14 +8,6 @@ export async function flowNames(api, ids, signal) {
   return new Map(flows.map((flow) => [flow.id, flow.name]));
 }
 
-/** Map deployment id -> deployment (one /deployments/filter call). */
-export async function deploymentsById(api, ids, signal) {
-  const unique = [...new Set(ids.filter(Boolean))];
-  if (!unique.length) return new Map();
-  const deployments = await api.post("/deployments/filter", { deployments: { id: { any_: unique } }, limit: 200 }, { signal });
-  return new Map(deployments.map((deployment) => [deployment.id, deployment]));
-}
-
 /** A time window ("1h", "24h", "7d", "30d") as [start, end, bucket seconds]. */
 export const WINDOWS = { "1h": 3600, "24h": 86400, "7d": 604800, "30d": 2592000 };
 

@@ -49,11 +49,11 @@ export async function render(ctx) {
       section(chart, "Run history", async () => historyChart(await history)),
       section(failed, "Latest failed runs", async () => {
         const runs = await failedRuns;
-        return runs.length ? runsTable(runs, await names, ctx.link) : empty("No failed runs in this time window.");
+        return runs.length ? runsTable(runs, await names, ctx.link, { compact: true }) : empty("No failed runs in this time window.");
       }),
       section(late, "Late runs", async () => {
         const runs = await lateRuns;
-        return runs.length ? runsTable(runs.slice(0, 5), await names, ctx.link) : empty("No late runs.");
+        return runs.length ? runsTable(runs.slice(0, 5), await names, ctx.link, { compact: true }) : empty("No late runs.");
       }),
       section(queues, "Work queue health", async () => queueHealth(await workQueues, await lateRuns)),
     ]);

@@ -1,14 +1,14 @@
 // Deployments: the list with "Run now" (parameters as JSON, checked before sending) and
 // schedule on/off, and a deployment's own page.
 
-import { h, replace, loading, errorBox, empty, fmtDate, tags, table, facts, jsonBlock } from "../dom.js";
+import { h, replace, loading, errorBox, empty, fmtDate, fmtDuration, tags, table, facts, jsonBlock } from "../dom.js";
 import { dialog, runsTable } from "../components.js";
 import { flowNames } from "../queries.js";
 
 /** Describe a deployment's schedule in a few words. */
-export function scheduleText(schedule) {
+function scheduleText(schedule) {
   if (!schedule) return "No schedule";
-  if (schedule.interval !== undefined) return `Every ${schedule.interval} s`;
+  if (schedule.interval !== undefined) return `Every ${fmtDuration(schedule.interval)}`;
   if (schedule.cron) return `Cron "${schedule.cron}"${schedule.timezone ? ` (${schedule.timezone})` : ""}`;
   if (schedule.rrule) return `RRule ${schedule.rrule}`;
   return "Custom schedule";
@@ -24,7 +24,7 @@ const JSON_TYPES = {
 };
 
 /** Why ``text`` is not acceptable parameters for ``deployment``, or null if it is. */
-export function parameterProblem(text, deployment) {
+function parameterProblem(text, deployment) {
   let value;
   try {
     value = JSON.parse(text || "{}");

@@ -13,7 +13,7 @@ const SORTS = [
 ];
 
 /** The API filter bodies for the filters in ``query``. */
-export function runFilters(query) {
+function runFilters(query) {
   const flowRuns = {};
   const states = query.getAll("state").filter((s) => STATE_TYPES.includes(s));
   if (states.length) flowRuns.state = { type: { any_: states } };
