@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path, re_path, resolve, Resolver404
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -251,6 +252,7 @@ def _logo(request: HttpRequest) -> FileResponse:
     return FileResponse(open(STATIC_DIR / LOGO_FILE, "rb"), content_type="image/png")
 
 
+@csrf_exempt
 def _api_not_found(request: HttpRequest) -> HttpResponse:
     # The original redirects (307) a path that exists with the other trailing slash.
     other = request.path[:-1] if request.path.endswith("/") else request.path + "/"

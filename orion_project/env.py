@@ -103,7 +103,8 @@ def database_from_url(url: str, prefect_home: Path) -> dict[str, Any]:
             # Pooled connections replace per-request connects; Django requires age 0 with a pool.
             "CONN_MAX_AGE": 0,
             "OPTIONS": options,
-            "TEST": {"NAME": query.get("test_name") or None},
+            # A per-process test database, so concurrent test runs on one server never collide.
+            "TEST": {"NAME": query.get("test_name") or f"test_{unquote(parts.path.lstrip('/')) or 'postgres'}_{os.getpid()}"},
         }
     raise ValueError(f"Unsupported database URL scheme {parts.scheme!r}")
 
