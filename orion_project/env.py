@@ -112,7 +112,7 @@ def database_from_url(url: str, prefect_home: Path) -> dict[str, Any]:
 def sqlite_database(name: str) -> dict[str, Any]:
     """A SQLite DATABASES entry tuned for a concurrent server (WAL, busy timeout, IMMEDIATE)."""
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "orion_project.db.sqlite3",
         "NAME": name,
         # Pool threads keep their connection: opening one and re-running the PRAGMAs per
         # request would cost more than most queries.

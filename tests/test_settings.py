@@ -71,7 +71,7 @@ def test_defaults_use_sqlite_under_prefect_home(tmp_path: Path) -> None:
     values = settings_with(home)
     assert values["PREFECT_HOME"] == str(home)
     assert home.is_dir()
-    assert values["DATABASE"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DATABASE"]["ENGINE"] == "orion_project.db.sqlite3"
     assert values["DATABASE"]["NAME"] == str(home / "orion.db")
     assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is True
     assert values["PREFECT_API_DEFAULT_LIMIT"] == 200
@@ -158,7 +158,7 @@ def test_connection_url_selects_sqlite_file(tmp_path: Path) -> None:
     values = settings_with(
         tmp_path / "home", PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{db_file}"
     )
-    assert values["DATABASE"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DATABASE"]["ENGINE"] == "orion_project.db.sqlite3"
     assert values["DATABASE"]["NAME"] == str(db_file)
 
 

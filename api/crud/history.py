@@ -1,25 +1,121 @@
 """Run history: runs bucketed by expected start time into fixed intervals, counted per
 state, with their run time and lateness summed (``/flow_runs/history``,
-``/task_runs/history``) and the UI's per-run history points."""
+``/task_runs/history``) and the UI's per-run history points.
+
+The database does the bucketing and the sums in one grouped query, so the cost in
+queries and Python work does not depend on how many runs the window holds. Times are
+turned into whole microseconds since the epoch in SQL (``EpochMicroseconds``) so the
+arithmetic is exact integer arithmetic on both SQLite and PostgreSQL and matches the
+per-run figures of ``api.crud.runs``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Optional
+from typing import Any, Optional
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, Count, Expression, Func, Q, Sum, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from api import models
 from api.crud.filters import flow_runs_q, task_runs_q
-from api.crud.runs import ZERO, estimated_run_time, estimated_start_time_delta
+from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.schemas import filters
 from api.schemas.responses import HistoryResponse, HistoryResponseState, SimpleFlowRun
+from api.schemas.states import TERMINAL_STATES, StateType
 
 MAX_INTERVALS = 500
 MIN_INTERVAL = dt.timedelta(seconds=1)
-_COLUMNS = ("expected_start_time", "state_type", "state_name", "state_timestamp", "start_time", "total_run_time")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECONDS = dt.timedelta(microseconds=1)
+
+
+class EpochMicroseconds(Func):
+    """Whole microseconds since 1970-01-01 UTC of a datetime column, as an integer.
+
+    SQLite stores datetimes as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text in UTC: ``%s`` of the
+    first 19 characters gives the whole seconds and the six digits after the dot (if any)
+    the microseconds, exactly (SQLite's own date functions keep milliseconds only, and
+    would round ``.999999`` up to the next second).
+    """
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(
+            compiler,
+            connection,
+            template="(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER) * 1000000"
+            " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(
+            compiler, connection, template="ROUND(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint", **extra
+        )
+
+
+class DurationMicroseconds(Func):
+    """A duration column as whole microseconds (SQLite already stores it that way)."""
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return super().as_sql(
+            compiler, connection, template="ROUND(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint", **extra
+        )
+
+
+def _micros(value: dt.datetime | dt.timedelta) -> int:
+    """A datetime (microseconds since the epoch) or a duration in whole microseconds."""
+    if isinstance(value, dt.datetime):
+        value = value - _EPOCH
+    return value // _MICROSECONDS
+
+
+def _integer(value: int) -> Value:
+    return Value(value, output_field=BigIntegerField())
+
+
+def _positive(value: Expression) -> Greatest:
+    """``value``, or 0 where it is negative."""
+    return Greatest(value, _integer(0), output_field=BigIntegerField())
+
+
+def _run_time_us(now: dt.datetime) -> Expression:
+    """``estimated_run_time`` in microseconds: the stored total, plus the current stretch
+    (never negative) while the run is RUNNING."""
+    stretch = Case(
+        When(
+            state_type=StateType.RUNNING.value,
+            state_timestamp__isnull=False,
+            then=_positive(_integer(_micros(now)) - EpochMicroseconds("state_timestamp")),
+        ),
+        default=_integer(0),
+        output_field=BigIntegerField(),
+    )
+    return DurationMicroseconds("total_run_time") + stretch
+
+
+def _lateness_us(now: dt.datetime) -> Expression:
+    """``estimated_start_time_delta`` in microseconds (for runs with an expected start)."""
+    expected = EpochMicroseconds("expected_start_time")
+    return Case(
+        When(start_time__isnull=False, then=_positive(EpochMicroseconds("start_time") - expected)),
+        When(
+            ~Q(state_type__in=[state.value for state in TERMINAL_STATES]),
+            expected_start_time__lt=now,
+            then=_integer(_micros(now)) - expected,
+        ),
+        default=_integer(0),
+        output_field=BigIntegerField(),
+    )
 
 
 def intervals(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -43,37 +139,36 @@ def _history(
     if not buckets:
         return []
     now = timezone.now()
-    counts: dict[tuple[int, str, str], list] = defaultdict(lambda: [0, ZERO, ZERO])
-    runs = (
+    # Runs in the window have expected_start_time >= start, so integer division is the
+    # floor; both backends divide two integers as integers.
+    index = (EpochMicroseconds("expected_start_time") - _integer(_micros(start))) / _integer(_micros(step))
+    rows = (
         model.objects.filter(criteria)
         .filter(expected_start_time__gte=start, expected_start_time__lt=buckets[-1][1], state_type__isnull=False)
         .order_by()
-        .values_list(*_COLUMNS, named=True)
+        .annotate(bucket=index)
+        .values("bucket", "state_type", "state_name")
+        .annotate(
+            count_runs=Count("id"),
+            run_time=Sum(_positive(_run_time_us(now))),
+            lateness=Sum(_positive(_lateness_us(now))),
+        )
     )
-    # One streamed query of plain tuples: memory per chunk, not per table.
-    for run in runs.iterator(chunk_size=2000):
-        index = int((run.expected_start_time - start) / step)
-        entry = counts[(index, run.state_type, run.state_name)]
-        entry[0] += 1
-        entry[1] += max(estimated_run_time(run, now), ZERO)
-        entry[2] += max(estimated_start_time_delta(run, now), ZERO)
     per_bucket: dict[int, list[HistoryResponseState]] = defaultdict(list)
-    for (index, state_type, state_name), (count, run_time, lateness) in sorted(counts.items()):
-        per_bucket[index].append(
+    for row in sorted(rows, key=lambda row: (row["bucket"], row["state_type"], row["state_name"])):
+        per_bucket[int(row["bucket"])].append(
             HistoryResponseState(
-                state_type=state_type,
-                state_name=state_name,
-                count_runs=count,
-                sum_estimated_run_time=run_time,
-                sum_estimated_lateness=lateness,
+                state_type=row["state_type"],
+                state_name=row["state_name"],
+                count_runs=row["count_runs"],
+                sum_estimated_run_time=dt.timedelta(microseconds=int(row["run_time"])),
+                sum_estimated_lateness=dt.timedelta(microseconds=int(row["lateness"])),
             )
         )
     return [
-        HistoryResponse(interval_start=low, interval_end=high, states=per_bucket.get(index, []))
-        for index, (low, high) in enumerate(buckets)
+        HistoryResponse(interval_start=low, interval_end=high, states=per_bucket.get(position, []))
+        for position, (low, high) in enumerate(buckets)
     ]
-
-
 def flow_run_history(
     history_start: dt.datetime,
     history_end: dt.datetime,

@@ -1,12 +1,13 @@
-"""Fill a server's database with the scale-test load, fast (bulk inserts).
+"""Fill a server's database with a scale load, fast (bulk inserts); used by
+tests/ui/test_scale.py (modest sizes) and bench/ui_scale.py (large ones).
 
     python -m tests.ui.fill_scale <flow_run_id> <task_runs> <flow_runs>
 
 Run with the server's own database settings in the environment. Adds ``task_runs``
 finished task runs to the (API-made) flow run ``flow_run_id``, spread over its first
-hour, and ``flow_runs`` runs of a flow named ``many`` spread over the last 30 days in
+hour, and ``flow_runs`` runs of a flow named ``many``, 25 s apart going back from now, in
 assorted states. Bulk inserts stand in for days of real traffic; logs go through the
-API in the test itself.
+API by the callers.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main(flow_run_id: str, task_runs: int, flow_runs: int) -> None:
     now = datetime.now(timezone.utc)
     batch = []
     for index in range(flow_runs):
-        expected = now - timedelta(seconds=index * 25.9)  # 100,000 runs over 30 days
+        expected = now - timedelta(seconds=index * 25)  # 100,000 runs over 29 days: a 30-day window holds them for a while
         state_type, state_name = STATES[index % len(STATES)]
         started = None if state_type == "SCHEDULED" else expected
         batch.append(models.FlowRun(

@@ -1,0 +1,1 @@
+"""SQLite backend with an in-process writer queue."""

@@ -1,0 +1,68 @@
+"""SQLite backend whose write transactions queue on a process-wide lock.
+
+With ``BEGIN IMMEDIATE`` concurrent writers are serialised by SQLite itself, but a writer
+that finds the database locked sleeps in SQLite's busy handler (back-off of up to 100 ms)
+and may lose the race again: tail latency under load grows to seconds. Here the threads of
+one process queue on a lock before ``BEGIN``, so the next writer starts the moment the
+previous one commits. Other processes (a separate services process) still meet SQLite's
+busy timeout as before. The wait on the lock is bounded by the busy timeout; past it the
+transaction proceeds and SQLite's own locking decides.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _writer_lock(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    """Django's SQLite wrapper plus the writer queue."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_writer_lock: threading.Lock | None = None
+
+    def _start_transaction_under_autocommit(self) -> None:
+        if not self.is_in_memory_db():
+            lock = _writer_lock(str(self.settings_dict["NAME"]))
+            timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 60))
+            if lock.acquire(timeout=timeout):
+                self._held_writer_lock = lock
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release_writer_lock()
+            raise
+
+    def _release_writer_lock(self) -> None:
+        lock, self._held_writer_lock = self._held_writer_lock, None
+        if lock is not None:
+            lock.release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._release_writer_lock()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._release_writer_lock()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            self._release_writer_lock()

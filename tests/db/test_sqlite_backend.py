@@ -1,0 +1,95 @@
+"""The SQLite backend's writer queue: concurrent writers in one process all commit, in
+turn, and the queue is released however a transaction ends."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db.utils import ConnectionHandler
+
+from orion_project.db.sqlite3.base import _writer_lock
+from orion_project.env import sqlite_database
+
+
+@contextlib.contextmanager
+def write_transaction(connection: Any) -> Iterator[None]:
+    """What ``transaction.atomic()`` does for an outermost block, on a private connection."""
+    connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    try:
+        yield
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.set_autocommit(True)
+
+
+@pytest.fixture
+def handler(tmp_path: Path, django_db_blocker: Any) -> Iterator[ConnectionHandler]:
+    """A private connection handler on a fresh SQLite file (one connection per thread)."""
+    config = sqlite_database(str(tmp_path / "writers.db"))
+    # The "default" entry is required by ConnectionHandler; only "writers" is used.
+    connections = ConnectionHandler({"default": config, "writers": config})
+    with django_db_blocker.unblock():
+        with connections["writers"].cursor() as cursor:
+            cursor.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
+        connections["writers"].close()
+        yield connections
+        connections.close_all()
+
+
+def test_concurrent_read_then_write_transactions_all_commit(handler: ConnectionHandler) -> None:
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        connection = handler["writers"]
+        try:
+            for _ in range(30):
+                with write_transaction(connection):
+                    with connection.cursor() as cursor:
+                        # Read-then-write is what fails with "database is locked" when two
+                        # deferred transactions race to upgrade their locks.
+                        cursor.execute("SELECT COUNT(*) FROM counter")
+                        (count,) = cursor.fetchone()
+                        cursor.execute("INSERT INTO counter (n) VALUES (%s)", [count + 1])
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    with handler["writers"].cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), MAX(n) FROM counter")
+        # Serialised transactions: each one saw every earlier commit.
+        assert cursor.fetchone() == (240, 240)
+
+
+def test_queue_is_released_after_commit_rollback_and_close(handler: ConnectionHandler) -> None:
+    connection = handler["writers"]
+    lock = _writer_lock(connection.settings_dict["NAME"])
+    with write_transaction(connection):
+        connection.cursor().execute("INSERT INTO counter (n) VALUES (1)")
+        assert lock.locked()
+    assert not lock.locked()
+
+    with pytest.raises(RuntimeError):
+        with write_transaction(connection):
+            connection.cursor().execute("INSERT INTO counter (n) VALUES (2)")
+            raise RuntimeError("view failed")
+    assert not lock.locked()
+
+    connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    connection.cursor().execute("INSERT INTO counter (n) VALUES (3)")
+    connection.close()
+    assert not lock.locked()
