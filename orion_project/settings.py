@@ -136,6 +136,14 @@ MIDDLEWARE = [
     "api.utilities.server.ResponseScopedExitStackMiddleware",
 ]
 
+# Requests under /api/ skip what only the admin and the UI need (sessions, auth, CSRF,
+# messages, static files): the API is stateless and its views are CSRF-exempt.
+API_MIDDLEWARE = [
+    "api.utilities.server.CORSMiddleware",
+    "api.server.APIErrorShapeMiddleware",
+    "api.utilities.server.ResponseScopedExitStackMiddleware",
+]
+
 # Trailing slashes are part of the wire contract: never redirect API paths.
 APPEND_SLASH = False
 

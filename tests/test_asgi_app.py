@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from asgiref.sync import async_to_sync
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
 
 from api.server import _URLConf, api_urlpatterns, create_app, create_orion_api
 from api.services import launcher
@@ -166,3 +167,17 @@ def test_overloaded_server_answers_503_with_retry_after() -> None:
     assert busy.json() == {"detail": "Server busy, retry later."}
     assert (done.status_code, done.json()) == (200, "done")
     assert (after.status_code, after.json()) == (200, "hi")
+
+
+def _middleware_probe(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"session": hasattr(request, "session"), "user": hasattr(request, "user")})
+
+
+def test_api_requests_skip_the_admin_middleware_and_other_paths_keep_it() -> None:
+    urlconf = _URLConf([path("api/probe", _middleware_probe), path("probe", _middleware_probe)])
+    handler = OrionASGIHandler(urlconf=urlconf)
+    api = asgi_request(handler, "GET", "/api/probe", headers={"Origin": "http://ui.example"})
+    # The API chain still has CORS, but no sessions or auth.
+    assert api.headers["access-control-allow-origin"] == "*"
+    assert api.json() == {"session": False, "user": False}
+    assert asgi_request(handler, "GET", "/probe").json() == {"session": True, "user": True}
