@@ -61,26 +61,8 @@ _COUNT = textwrap.dedent(
 @pytest.fixture
 def database_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for subprocesses sharing one fresh, migrated database."""
-    outer = harness.outer_database_url()
-    drop = None
-    if harness.is_postgres_url(outer):
-        db_url, drop = harness.create_postgres_database(outer)
-    else:
-        db_url = f"sqlite:///{tmp_path / 'orion.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "DATABASE_URL"}
-    env.update({"PREFECT_HOME": str(tmp_path), "PREFECT_API_DATABASE_CONNECTION_URL": db_url})
-    try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-            cwd=REPO_ROOT,
-            env=env,
-            check=True,
-            timeout=120,
-        )
+    with harness.migrated_database_env(tmp_path) as env:
         yield env
-    finally:
-        if drop is not None:
-            drop()
 
 
 def test_concurrent_write_transactions_all_commit(database_env: dict[str, str]) -> None:

@@ -279,6 +279,32 @@ def create_postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
     return _libpq_url(base_url, name), drop
 
 
+
+@contextlib.contextmanager
+def migrated_database_env(home: Path) -> Iterator[dict[str, str]]:
+    """Environment for subprocesses sharing one fresh, migrated database: a throw-away
+    PostgreSQL database when the test run uses PostgreSQL, else a SQLite file in ``home``."""
+    outer = outer_database_url()
+    drop = None
+    if is_postgres_url(outer):
+        db_url, drop = create_postgres_database(outer)
+    else:
+        db_url = f"sqlite:///{home / 'orion.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "DATABASE_URL"}
+    env.update({"PREFECT_HOME": str(home), "PREFECT_API_DATABASE_CONNECTION_URL": db_url})
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+            cwd=REPO_ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        yield env
+    finally:
+        if drop is not None:
+            drop()
+
 def server_environment(
     home: Path,
     db_url: str,
