@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# requirements.txt is the lock: every package pinned and hashed, compiled from the top-level
+# requirements.in by `make lock`, so a fresh machine installs exactly what CI tested.
 # The stamp records which requirements.txt the venv was built from: pip only runs again
 # when that file changes (or the venv is gone), so repeated `make` calls start at once.
 STAMP := $(VENV)/.requirements.stamp
@@ -11,7 +13,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 4200
 
-.PHONY: venv compat-venv run test test-fast services clean
+.PHONY: venv compat-venv lock run test test-fast services clean
 
 venv: $(STAMP)
 
@@ -19,6 +21,11 @@ $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.txt
 	@cp requirements.txt $@
+
+# Recompile the lock after editing requirements.in (pip-tools is pinned in the lock itself).
+lock: venv
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
 
 # The real prefect==2.8.7 client for tests/compat, cached in .compat-venv/ (keyed by a hash
 # of its pins); built before pytest starts so its one-off build is not inside a test timeout.
