@@ -255,15 +255,18 @@ def _logo(request: HttpRequest) -> FileResponse:
 @csrf_exempt
 def _api_not_found(request: HttpRequest) -> HttpResponse:
     # The original redirects (307) a path that exists with the other trailing slash.
-    other = request.path[:-1] if request.path.endswith("/") else request.path + "/"
+    # Resolve without the URL prefix; redirect with it.
+    path_info = request.path_info
+    other = path_info[:-1] if path_info.endswith("/") else path_info + "/"
     try:
         match = resolve(other, getattr(request, "urlconf", None))
     except Resolver404:
         match = None
     if match is not None and match.func is not _api_not_found:
         query = request.META.get("QUERY_STRING", "")
+        location = request.META.get("SCRIPT_NAME", "") + other
         response = HttpResponse(status=307)
-        response["location"] = f"{other}?{query}" if query else other
+        response["location"] = f"{location}?{query}" if query else location
         return response
     return json_response({"detail": "Not Found"}, 404)
 
@@ -279,7 +282,7 @@ class APIErrorShapeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if response.status_code == 405 and request.path.startswith("/api/"):
+        if response.status_code == 405 and request.path_info.startswith("/api/"):
             allow = response.get("Allow")
             response = json_response({"detail": "Method Not Allowed"}, 405)
             if allow:
@@ -337,10 +340,9 @@ def create_app(
     if not ignore_cache and key in _APP_CACHE:
         return _APP_CACHE[key]
 
-    from channels.routing import ProtocolTypeRouter
-
     from api.services import launcher
     from api.utilities.asgi import OrionASGIHandler
+    from api.utilities.prefix import PrefixedProtocolTypeRouter
 
     overrides = dict(settings or {})
     ui_enabled = overrides.get("PREFECT_UI_ENABLED", django_settings.PREFECT_UI_ENABLED)
@@ -361,6 +363,8 @@ def create_app(
 
         protocols["websocket"] = websocket_application()
         launcher.start_if_serving(overrides)
-    app = ProtocolTypeRouter(protocols)
+    # Under a URL prefix (ORION_URL_PREFIX or the server's root path) HTTP and websockets alike.
+    prefix = overrides.get("ORION_URL_PREFIX", django_settings.ORION_URL_PREFIX)
+    app = PrefixedProtocolTypeRouter(protocols, prefix=prefix)
     _APP_CACHE[key] = app
     return app

@@ -73,11 +73,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str, prefect_home: Path) -> dict[str, Any]:
+def normalize_url_prefix(prefix: str | None) -> str:
+    """A URL path prefix as Django's script name: ``"prefect/"`` -> ``"/prefect"``, ``"/"`` -> ``""``."""
+    stripped = (prefix or "").strip().strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+def database_from_url(
+    url: str,
+    prefect_home: Path,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 3.0,
+    reconnect_timeout: float = 10.0,
+) -> dict[str, Any]:
     """Translate a SQLAlchemy- or Django-style database URL into a Django DATABASES entry.
 
     Accepts ``sqlite:///path``, ``sqlite+aiosqlite:///path``, ``sqlite:///:memory:``,
     ``postgresql://``, ``postgresql+asyncpg://``, ``postgres://`` and ``psql://``.
+    For PostgreSQL, ``connect_timeout`` bounds one connection attempt, ``pool_timeout`` how
+    long a request waits for a pooled connection, ``reconnect_timeout`` how long the pool
+    keeps backing off before it starts over (see :func:`postgres_pool_options`).
     """
     parts = urlsplit(url)
     scheme = parts.scheme.split("+", 1)[0].lower()
@@ -90,7 +105,11 @@ def database_from_url(url: str, prefect_home: Path) -> dict[str, Any]:
         return sqlite_database(name)
     if scheme in ("postgresql", "postgres", "psql", "pgsql"):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        options: dict[str, Any] = {"pool": {"min_size": 2, "max_size": 40, "timeout": 30}}
+        options: dict[str, Any] = {
+            "pool": postgres_pool_options(pool_timeout, reconnect_timeout),
+            # libpq takes whole seconds and treats anything below 2 as 2.
+            "connect_timeout": max(2, round(connect_timeout)),
+        }
         if "sslmode" in query:
             options["sslmode"] = query["sslmode"]
         return {
@@ -102,11 +121,26 @@ def database_from_url(url: str, prefect_home: Path) -> dict[str, Any]:
             "PORT": str(parts.port or ""),
             # Pooled connections replace per-request connects; Django requires age 0 with a pool.
             "CONN_MAX_AGE": 0,
+            # The pool checks a connection before handing it out, so the first requests
+            # after a database restart do not get the connections the restart broke.
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
             # A per-process test database, so concurrent test runs on one server never collide.
             "TEST": {"NAME": query.get("test_name") or f"test_{unquote(parts.path.lstrip('/')) or 'postgres'}_{os.getpid()}"},
         }
     raise ValueError(f"Unsupported database URL scheme {parts.scheme!r}")
+
+
+def postgres_pool_options(pool_timeout: float, reconnect_timeout: float) -> dict[str, Any]:
+    """psycopg_pool options that fail fast while PostgreSQL is down and recover fast after.
+
+    A request waits at most ``pool_timeout`` for a connection, then gets ``PoolTimeout``
+    (answered 503). The pool's reconnect back-off doubles without a cap until
+    ``reconnect_timeout``: with psycopg_pool's 5-minute default, a long outage leaves it
+    sleeping for up to two minutes after the database is back; bounding it makes the pool
+    start over with a one-second delay every ``reconnect_timeout`` seconds instead.
+    """
+    return {"min_size": 2, "max_size": 40, "timeout": pool_timeout, "reconnect_timeout": reconnect_timeout}
 
 
 def sqlite_database(name: str) -> dict[str, Any]:

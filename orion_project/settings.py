@@ -17,6 +17,7 @@ from orion_project.env import (
     env_int,
     env_list,
     env_str,
+    normalize_url_prefix,
     sqlite_database,
 )
 
@@ -52,10 +53,8 @@ PREFECT_EXPERIMENTAL_ENABLE_WORKERS = env_bool("PREFECT_EXPERIMENTAL_ENABLE_WORK
 PREFECT_SERVER_ANALYTICS_ENABLED = False  # no telemetry ever leaves the machine
 
 PREFECT_UI_ENABLED = env_bool("PREFECT_UI_ENABLED", True)
-PREFECT_UI_API_URL = env_str(
-    "PREFECT_UI_API_URL",
-    f"http://{PREFECT_SERVER_API_HOST}:{PREFECT_SERVER_API_PORT}/api",
-)
+# Unset: the UI calls the API on its own origin, under the app's URL prefix (see ui.views).
+PREFECT_UI_API_URL = env_str("PREFECT_UI_API_URL")
 PREFECT_UI_URL = env_str("PREFECT_UI_URL", f"http://{PREFECT_SERVER_API_HOST}:{PREFECT_SERVER_API_PORT}")
 
 PREFECT_API_SERVICES_SCHEDULER_ENABLED = env_bool("PREFECT_API_SERVICES_SCHEDULER_ENABLED", True)
@@ -165,9 +164,27 @@ TEMPLATES = [
     }
 ]
 
+# --- URL path prefix (issue 11, item 8) -----------------------------------------------------
+# Serve everything (API, UI, websocket, admin, static files) under this path, e.g. "/prefect"
+# behind a reverse proxy. Empty: the ASGI server's root_path decides (daphne --root-path).
+ORION_URL_PREFIX = normalize_url_prefix(env_str("ORION_URL_PREFIX", ""))
+
+# --- Database outage recovery (issue 11, item 3) -------------------------------------------
+# While the database is down, API calls answer 503 with Retry-After within the pool timeout
+# instead of hanging; the pool's reconnect back-off is bounded so it recovers in seconds.
+ORION_DATABASE_POOL_TIMEOUT = env_float("ORION_DATABASE_POOL_TIMEOUT", 3.0)
+ORION_DATABASE_RECONNECT_TIMEOUT = env_float("ORION_DATABASE_RECONNECT_TIMEOUT", 10.0)
+ORION_DATABASE_RETRY_AFTER_SECONDS = env_int("ORION_DATABASE_RETRY_AFTER_SECONDS", 5)
+
 Path(PREFECT_HOME).mkdir(parents=True, exist_ok=True)
 if PREFECT_API_DATABASE_CONNECTION_URL:
-    _default_db = database_from_url(PREFECT_API_DATABASE_CONNECTION_URL, Path(PREFECT_HOME))
+    _default_db = database_from_url(
+        PREFECT_API_DATABASE_CONNECTION_URL,
+        Path(PREFECT_HOME),
+        connect_timeout=PREFECT_API_DATABASE_CONNECTION_TIMEOUT,
+        pool_timeout=ORION_DATABASE_POOL_TIMEOUT,
+        reconnect_timeout=ORION_DATABASE_RECONNECT_TIMEOUT,
+    )
     if PREFECT_API_DATABASE_PASSWORD and not _default_db.get("PASSWORD"):
         _default_db["PASSWORD"] = PREFECT_API_DATABASE_PASSWORD
 else:
@@ -189,7 +206,8 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
-STATIC_URL = "/static/"
+# Relative, so Django puts the URL prefix (ORION_URL_PREFIX / root path) in front of it.
+STATIC_URL = "static/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -30,7 +30,7 @@ _PRINT_SETTINGS = textwrap.dedent(
     from django.conf import settings
     from api.schemas.base import LimitConfig
     db = settings.DATABASES["default"]
-    out = {name: getattr(settings, name) for name in dir(settings) if name.startswith("PREFECT_")}
+    out = {name: getattr(settings, name) for name in dir(settings) if name.startswith(("PREFECT_", "ORION_"))}
     out["DATABASE"] = {key: db.get(key) for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
     out["LIMIT_CONFIG"] = LimitConfig.default_limit
     out["urls_have_ui"] = any(
@@ -76,7 +76,9 @@ def test_defaults_use_sqlite_under_prefect_home(tmp_path: Path) -> None:
     assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is True
     assert values["PREFECT_API_DEFAULT_LIMIT"] == 200
     assert values["PREFECT_UI_ENABLED"] is True
-    assert values["PREFECT_UI_API_URL"] == "http://127.0.0.1:4200/api"
+    # Unset: the UI calls the API on its own origin and URL prefix (ui.views.ui_settings).
+    assert values["PREFECT_UI_API_URL"] is None
+    assert values["ORION_URL_PREFIX"] == ""
     assert values["PREFECT_SERVER_API_HOST"] == "127.0.0.1"
     assert values["PREFECT_SERVER_API_PORT"] == 4200
     assert values["PREFECT_API_SERVICES_SCHEDULER_ENABLED"] is True
@@ -122,10 +124,16 @@ def test_prefect_names_override_defaults(tmp_path: Path) -> None:
     assert values["PREFECT_SERVER_API_PORT"] == 4300
 
 
-def test_ui_api_url_follows_host_and_port(tmp_path: Path) -> None:
-    values = settings_with(tmp_path, PREFECT_SERVER_API_HOST="10.1.2.3", PREFECT_SERVER_API_PORT="4555")
-    assert values["PREFECT_UI_API_URL"] == "http://10.1.2.3:4555/api"
+def test_ui_api_url_does_not_follow_the_bind_address(tmp_path: Path) -> None:
+    # A bind address such as 0.0.0.0 is not where a browser finds the API.
+    values = settings_with(tmp_path, PREFECT_SERVER_API_HOST="0.0.0.0", PREFECT_SERVER_API_PORT="4555")
+    assert values["PREFECT_UI_API_URL"] is None
     assert values["urls_have_ui"] is True
+
+
+def test_url_prefix_is_normalized(tmp_path: Path) -> None:
+    assert settings_with(tmp_path, ORION_URL_PREFIX="prefect/")["ORION_URL_PREFIX"] == "/prefect"
+    assert settings_with(tmp_path, ORION_URL_PREFIX="/")["ORION_URL_PREFIX"] == ""
 
 
 def test_legacy_orion_names_are_aliases(tmp_path: Path) -> None:
@@ -230,6 +238,27 @@ def test_database_from_url_postgres_options(tmp_path: Path) -> None:
     assert db["PASSWORD"] == "p@ss"
     assert db["OPTIONS"]["sslmode"] == "require"
     assert db["OPTIONS"]["pool"]
+
+
+def test_postgres_fails_fast_and_reconnects_soon_during_an_outage(tmp_path: Path) -> None:
+    db = database_from_url(
+        "postgresql://u@h/name", tmp_path, connect_timeout=4.2, pool_timeout=2.5, reconnect_timeout=7
+    )
+    # A request waits at most the pool timeout for a connection; the reconnect back-off
+    # starts over every reconnect_timeout seconds; stale connections are checked out.
+    assert db["OPTIONS"]["pool"]["timeout"] == 2.5
+    assert db["OPTIONS"]["pool"]["reconnect_timeout"] == 7
+    assert db["OPTIONS"]["connect_timeout"] == 4
+    assert db["CONN_HEALTH_CHECKS"] is True
+    defaults = settings_with(tmp_path, DATABASE_URL="postgresql://u@h/name")["DATABASE"]["OPTIONS"]
+    assert (defaults["pool"]["timeout"], defaults["pool"]["reconnect_timeout"]) == (3.0, 10.0)
+    tuned = settings_with(
+        tmp_path,
+        DATABASE_URL="postgresql://u@h/name",
+        ORION_DATABASE_POOL_TIMEOUT="1.5",
+        ORION_DATABASE_RECONNECT_TIMEOUT="4",
+    )["DATABASE"]["OPTIONS"]
+    assert (tuned["pool"]["timeout"], tuned["pool"]["reconnect_timeout"]) == (1.5, 4.0)
 
 
 def test_sqlite_runs_wal_with_busy_timeout_and_immediate_writes(tmp_path: Path) -> None:

@@ -15,7 +15,10 @@ def ui_settings(request: HttpRequest) -> JsonResponse:
     flags = list(UI_FLAGS)
     if settings.PREFECT_EXPERIMENTAL_ENABLE_ARTIFACTS:
         flags.append("artifacts")
-    return JsonResponse({"api_url": settings.PREFECT_UI_API_URL, "flags": flags})
+    # Without PREFECT_UI_API_URL the API is next to the page, under the same URL prefix,
+    # so a reverse proxy needs no extra setting (the original pointed at 127.0.0.1:4200).
+    api_url = settings.PREFECT_UI_API_URL or f"{request.META.get('SCRIPT_NAME', '').rstrip('/')}/api"
+    return JsonResponse({"api_url": api_url, "flags": flags})
 
 
 def spa_index(request: HttpRequest) -> HttpResponse:

@@ -9,9 +9,19 @@ import time
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
+
+from api.utilities.database import describe, is_database_unavailable
 
 logger = logging.getLogger("orion.services")
+
+
+def close_connections() -> None:
+    """Close this thread's connections; closing one the database already dropped may fail."""
+    try:
+        connections.close_all()
+    except DatabaseError as exc:
+        logger.warning("Closing database connections failed: %s", describe(exc))
 
 
 class LoopService(abc.ABC):
@@ -60,10 +70,14 @@ class LoopService(abc.ABC):
             started = time.monotonic()
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - a failing run must never end the loop
-                logger.exception("%s failed; it will run again", self.name)
+            except Exception as exc:  # noqa: BLE001 - a failing run must never end the loop
+                if is_database_unavailable(exc):
+                    # Expected during an outage: one line per loop, not a traceback each time.
+                    logger.warning("%s failed: database unavailable (%s); it will run again", self.name, describe(exc))
+                else:
+                    logger.exception("%s failed; it will run again", self.name)
             finally:
-                connections.close_all()
+                close_connections()
             elapsed = time.monotonic() - started
             if elapsed > self.loop_seconds:
                 logger.warning("%s took %.1f s, longer than its %.1f s interval", self.name, elapsed, self.loop_seconds)

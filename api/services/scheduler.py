@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from api.crud import deployments, scheduling
 from api.services.base import LoopService
+from api.utilities.database import is_database_unavailable
 
 logger = logging.getLogger("orion.services")
 
@@ -69,7 +70,9 @@ class Scheduler(LoopService):
                     min_runs=settings.PREFECT_API_SERVICES_SCHEDULER_MIN_RUNS,
                     max_runs=settings.PREFECT_API_SERVICES_SCHEDULER_MAX_RUNS,
                 )
-        except Exception:  # noqa: BLE001 - one broken deployment must not block the others
+        except Exception as exc:  # noqa: BLE001 - one broken deployment must not block the others
+            if is_database_unavailable(exc):
+                raise  # an outage ends the whole pass, logged once by the loop
             logger.exception("Could not schedule runs for deployment %s", deployment_id)
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from api import orchestration
 from api.schemas.states import StateCreate
+from api.utilities.database import is_database_unavailable
 
 logger = logging.getLogger("orion.services")
 
@@ -26,7 +27,9 @@ def force_flow_run_state(flow_run_id: UUID, state: StateCreate) -> bool:
     try:
         with transaction.atomic():
             orchestration.set_flow_run_state(flow_run_id, state, force=True)
-    except Exception:  # noqa: BLE001 - one bad run must not stop the pass
+    except Exception as exc:  # noqa: BLE001 - one bad run must not stop the pass
+        if is_database_unavailable(exc):
+            raise  # an outage ends the whole pass, logged once by the loop
         logger.exception("Could not set flow run %s to %s", flow_run_id, state.name)
         return False
     return True
@@ -37,7 +40,9 @@ def force_task_run_state(task_run_id: UUID, state: StateCreate) -> bool:
     try:
         with transaction.atomic():
             orchestration.set_task_run_state(task_run_id, state, force=True)
-    except Exception:  # noqa: BLE001 - one bad run must not stop the pass
+    except Exception as exc:  # noqa: BLE001 - one bad run must not stop the pass
+        if is_database_unavailable(exc):
+            raise  # an outage ends the whole pass, logged once by the loop
         logger.exception("Could not set task run %s to %s", task_run_id, state.name)
         return False
     return True

@@ -71,7 +71,8 @@ class OrionASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         events.bind_loop(asyncio.get_running_loop())
-        if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+        path_info = scope["path"].removeprefix(scope.get("root_path", ""))
+        if path_info == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             # Clients poll health before every task run; answering it on the event loop
             # keeps it instant while the pool is busy with real work.
             await self._send_health(send)

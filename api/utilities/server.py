@@ -20,6 +20,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -30,6 +31,7 @@ from ninja.responses import Status
 from ninja.signature.utils import get_typed_signature
 
 from api.errors import ObjectNotFoundError, OrionHTTPError
+from api.utilities.database import describe, is_database_unavailable
 
 logger = logging.getLogger("orion.server")
 
@@ -40,6 +42,8 @@ INTEGRITY_DETAIL = (
     "Data integrity conflict. This usually means a unique or foreign key constraint was "
     "violated. See server logs for details."
 )
+
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; retry later."
 
 T = TypeVar("T")
 
@@ -64,11 +68,22 @@ def exception_response(request: HttpRequest, exc: BaseException) -> HttpResponse
         return json_response({"detail": "Request body too large."}, 413)
     if isinstance(exc, ObjectNotFoundError):
         return json_response({"exception_message": str(exc)}, 404)
+    if is_database_unavailable(exc):
+        # An outage, not a bug: one line per request, and an answer the client retries.
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, describe(exc))
+        return database_unavailable_response()
     if isinstance(exc, IntegrityError):
         logger.warning("Integrity error on %s %s: %s", request.method, request.path, exc)
         return json_response({"detail": INTEGRITY_DETAIL}, 409)
     logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return json_response({"exception_message": "Internal Server Error"}, 500)
+
+
+def database_unavailable_response() -> HttpResponse:
+    """503 with ``Retry-After``: the Prefect client waits that long and retries."""
+    response = json_response({"detail": DATABASE_UNAVAILABLE_DETAIL}, 503)
+    response["Retry-After"] = str(settings.ORION_DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def mark_request_failed(request: HttpRequest, exc: BaseException) -> None:
