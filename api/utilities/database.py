@@ -20,6 +20,7 @@ import contextlib
 from collections.abc import Iterator
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 # SQLSTATE classes and codes that mean "the server is not there" rather than "the query
 # is wrong": 08 connection exceptions, admin/crash shutdown, cannot connect now.
@@ -74,13 +75,14 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"
 
 
-def database_available(using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Run ``SELECT 1`` on the ``using`` database; ``False`` if that fails for any reason.
+def database_available(connection: BaseDatabaseWrapper | None = None) -> bool:
+    """Run ``SELECT 1`` (on the default database's connection of this thread, unless told
+    otherwise); ``False`` if that fails for any reason.
 
     A failed connection is closed (outside a transaction), so the next call in this thread
     asks the pool for a fresh one instead of reusing the broken one.
     """
-    connection = connections[using]
+    connection = connection if connection is not None else connections[DEFAULT_DB_ALIAS]
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

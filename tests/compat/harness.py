@@ -353,19 +353,25 @@ def start_server(
     services: bool = True,
     env_extra: Mapping[str, str] | None = None,
     startup_timeout: float = SERVER_START_TIMEOUT,
+    database_url: str | None = None,
+    daphne_args: Sequence[str] = (),
 ) -> OrionServer:
     """Start the product under daphne on a free loopback port and wait until healthy.
 
     ``workdir`` holds the server's PREFECT_HOME, its SQLite file and its log. When the
     test run uses PostgreSQL, the server gets a freshly created database on the same
-    PostgreSQL server instead, dropped again by :meth:`OrionServer.stop`.
+    PostgreSQL server instead, dropped again by :meth:`OrionServer.stop`. An explicit
+    ``database_url`` is used as it is (and not dropped); ``daphne_args`` go on daphne's
+    command line (e.g. ``--root-path``).
     """
     home = workdir / "server-home"
     home.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "server.log"
     outer = outer_database_url()
     drop = None
-    if is_postgres_url(outer):
+    if database_url is not None:
+        db_url = database_url
+    elif is_postgres_url(outer):
         db_url, drop = create_postgres_database(outer)
     else:
         db_url = f"sqlite:///{home / 'orion.db'}"  # absolute path -> four slashes
@@ -374,7 +380,7 @@ def start_server(
     # its program name); `python -m daphne` only if the script is missing.
     script = Path(sys.executable).parent / "daphne"
     program = [str(script)] if script.exists() else [sys.executable, "-m", "daphne"]
-    command = [*program, "-b", "127.0.0.1", "-p", str(port), "orion_project.asgi:application"]
+    command = [*program, "-b", "127.0.0.1", "-p", str(port), *daphne_args, "orion_project.asgi:application"]
     with open(log_path, "ab") as log:
         log.write(f"$ {shlex.join(command)}\n".encode())
         log.flush()
