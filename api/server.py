@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
-from django.urls import URLPattern, URLResolver, path, re_path, resolve, Resolver404
+from django.urls import URLPattern, URLResolver, get_script_prefix, path, re_path, resolve, Resolver404
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -158,7 +158,7 @@ class OrionAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
         """The OpenAPI document, with the logo the docs page shows."""
         schema = super().get_openapi_schema(*args, **kwargs)
-        schema["info"]["x-logo"] = {"url": f"/api/static/{LOGO_FILE}"}
+        schema["info"]["x-logo"] = {"url": f"{get_script_prefix()}api/static/{LOGO_FILE}"}
         return schema
 
 

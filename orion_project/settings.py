@@ -210,7 +210,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Static URLs follow the request's URL prefix (see orion_project.staticfiles).
+    "staticfiles": {"BACKEND": "orion_project.staticfiles.PrefixedStaticFilesStorage"},
 }
 # The SPA is served from its source folder, so no collectstatic step is needed.
 UI_ROOT = BASE_DIR / "ui" / "app"

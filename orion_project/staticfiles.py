@@ -1,0 +1,22 @@
+"""Static-file storage whose URLs follow the request's URL prefix.
+
+Django's ``StaticFilesStorage`` reads ``STATIC_URL`` once, when it is first used (often at
+start-up, outside any request), so behind a path prefix the admin's stylesheets would be
+linked without it. Here the base URL is read on every use: a relative ``STATIC_URL`` gets
+the script prefix of the request being served (``ORION_URL_PREFIX`` or the ASGI root path).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import StaticFilesStorage
+
+
+class PrefixedStaticFilesStorage(StaticFilesStorage):
+    """``StaticFilesStorage`` with ``base_url`` taken from ``STATIC_URL`` at each use."""
+
+    @property
+    def base_url(self) -> str:  # type: ignore[override]
+        """``STATIC_URL`` as seen by the current request (prefix included)."""
+        url = settings.STATIC_URL
+        return url if url.endswith("/") else url + "/"
