@@ -144,7 +144,7 @@ def test_api_answers_503_while_the_database_is_down_and_recovers(cluster: Privat
     assert not wrong, f"calls during the outage not answered 503 + Retry-After: {wrong[:5]}"
     slow = [c for c in during if c.elapsed >= ANSWER_WITHIN]
     assert not slow, f"calls during the outage slower than {ANSWER_WITHIN} s: {slow[:5]}"
-    broken = [c for c in calls if c.status is None or c.status >= 500 and c.status != 503]
+    broken = [c for c in calls if c.status is None or (c.status >= 500 and c.status != 503)]
     assert not broken, f"calls answered 5xx other than 503, or not at all: {broken[:5]}"
     assert recovered.ended - up_at <= RECOVER_WITHIN, f"first 2xx {recovered.ended - up_at:.1f} s after the restart"
     assert (recovered.ended - stopped_at) > OUTAGE_SECONDS
@@ -153,8 +153,8 @@ def test_api_answers_503_while_the_database_is_down_and_recovers(cluster: Privat
     # Services log one line per failed loop: LateRuns loops every second.
     late_runs = re.findall(r"MarkLateRuns failed: database unavailable", outage_log)
     assert 1 <= len(late_runs) <= OUTAGE_SECONDS + RECOVER_WITHIN, outage_log[-4000:]
-    assert "Database unavailable on POST /api/flows/filter" in outage_log
-    assert "Database unavailable on POST /api/flows/" in outage_log
+    assert "Database unavailable on POST /api/flows/filter: " in outage_log
+    assert "Database unavailable on POST /api/flows/: " in outage_log
 
 
 def test_database_available_follows_the_database(
