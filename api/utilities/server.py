@@ -7,6 +7,8 @@
   before the client sees a 2xx; a failure while closing becomes an error response.
 * ``response_scoped_dependency()``: enter a context manager on that stack from a view.
 * ``method_paths_from_routes()``: the ``"METHOD path"`` strings a router serves.
+* ``exception_response()``: the API's error shapes; a database outage (see
+  ``api.utilities.database``) is answered 503 with ``Retry-After``, never 500.
 """
 
 from __future__ import annotations
