@@ -22,6 +22,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
+from api.metrics import unmatched_route
 from api.routers import admin, root
 from api.routers import block_capabilities, block_documents, block_schemas, block_types
 from api.routers import flow_run_states, task_run_states
@@ -253,6 +254,7 @@ def _logo(request: HttpRequest) -> FileResponse:
 
 
 @csrf_exempt
+@unmatched_route
 def _api_not_found(request: HttpRequest) -> HttpResponse:
     # The original redirects (307) a path that exists with the other trailing slash.
     other = request.path[:-1] if request.path.endswith("/") else request.path + "/"

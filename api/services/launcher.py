@@ -2,8 +2,9 @@
 
 ``arm()`` (from ``AppConfig.ready``) records whether this process serves HTTP (daphne,
 uvicorn, or the serving child of ``runserver``); ``start_if_serving()`` (from
-``create_app``) then runs, once per process: migrations when
-``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up hooks, and every enabled service.
+``create_app``) then runs, once per process: the refusal to serve a database migrated by
+a newer release, migrations when ``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up
+hooks, and every enabled service.
 ``manage.py orion_services`` runs the same sequence standalone (``run_startup()``,
 ``start_services()``, then ``stop_services()`` on SIGINT/SIGTERM).
 """
@@ -24,6 +25,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils.module_loading import import_string
 
+from api.checks import newer_database_message
+from api.crud import schema_version
 from api.services.base import LoopService
 
 logger = logging.getLogger("orion.services")
@@ -91,13 +94,23 @@ def start_if_serving(overrides: Mapping[str, Any] | None = None) -> bool:
     return True
 
 
+def refuse_newer_database() -> None:
+    """Exit with one line when the database was migrated by a newer release than this code:
+    serving it could corrupt data the newer release relies on."""
+    unknown = schema_version.unknown_applied_migrations()
+    if unknown:
+        logger.critical("%s Refusing to serve.", newer_database_message(unknown))
+        raise SystemExit(1)
+
+
 def run_startup(overrides: Mapping[str, Any] | None = None) -> None:
-    """Apply migrations (if enabled) and run the start-up hooks."""
+    """Refuse a newer database, apply migrations (if enabled) and run the start-up hooks."""
     overrides = overrides or {}
     migrate = overrides.get(
         "PREFECT_API_DATABASE_MIGRATE_ON_START", settings.PREFECT_API_DATABASE_MIGRATE_ON_START
     )
     try:
+        refuse_newer_database()
         if migrate:
             call_command("migrate", interactive=False, verbosity=0)
         for dotted in STARTUP_HOOKS:
