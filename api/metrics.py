@@ -143,7 +143,7 @@ class DatabaseCollector:
     def __init__(self, cache_seconds: float | None = None) -> None:
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
-        self._expires = 0.0
+        self._read_at: float | None = None
         self._families: list[Metric] = []
 
     def describe(self) -> list[Metric]:
@@ -155,9 +155,9 @@ class DatabaseCollector:
         ttl = settings.ORION_METRICS_CACHE_SECONDS if self.cache_seconds is None else self.cache_seconds
         with self._lock:
             now = time.monotonic()
-            if now >= self._expires:
+            if self._read_at is None or now - self._read_at >= ttl:
                 self._families = self._read()
-                self._expires = now + ttl
+                self._read_at = now
             families = self._families
         return iter(families)
 

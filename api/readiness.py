@@ -7,8 +7,10 @@ may run in another process (``manage.py orion_services``); their heartbeat rows 
 shared database, so the answer is the same from every serving process.
 
 A service that has not finished a loop yet is ``starting`` (and does not make the server
-unready) until ``STALE_FACTOR`` times its interval has passed since this process started,
-so a fresh process is ready at once and never unready forever.
+unready) until ``STALE_FACTOR`` times its interval has passed since this process started
+its services (or, in a process that runs none, since it started), so a fresh process is
+ready at once and never unready forever. The grace starts after the start-up migrations,
+so a slow first migration does not eat it.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ DATABASE_DOWN = "unavailable"
 _process_started = time.time()
 
 
-def process_started() -> float:
-    """When this process started (Unix time), the start of every service's grace period."""
-    return _process_started
+def grace_started() -> float:
+    """When every service's start-up grace began (Unix time)."""
+    return launcher.services_started_at() or _process_started
 
 
 def readiness_report(now: float | None = None) -> tuple[bool, dict[str, Any]]:
@@ -57,6 +59,7 @@ def readiness_report(now: float | None = None) -> tuple[bool, dict[str, Any]]:
         return False, {"database": DATABASE_DOWN, "services": services}
     ready = True
     services = {}
+    since = grace_started()
     for name, configured in sorted(intervals.items()):
         row = heartbeats.get(name)
         # The interval of the process that really runs the service, once it has reported.
@@ -64,7 +67,7 @@ def readiness_report(now: float | None = None) -> tuple[bool, dict[str, Any]]:
         last = row.last_success.timestamp() if row is not None else None
         if last is not None and now - last <= STALE_FACTOR * loop_seconds:
             status = "ok"
-        elif now - _process_started <= STALE_FACTOR * configured:
+        elif now - since <= STALE_FACTOR * configured:
             status = "starting"
         else:
             status = "stale" if row is not None else "missing"

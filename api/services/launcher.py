@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ _lock = threading.Lock()
 _armed = False
 _started = False
 _running: list[LoopService] = []
+_services_started_at: float | None = None
 
 
 def is_serving_process(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
@@ -135,8 +137,15 @@ def enabled_services(overrides: Mapping[str, Any] | None = None) -> list[type[Lo
     return [cls for cls in classes if cls.is_enabled(dict(overrides or {}))]
 
 
+def services_started_at() -> float | None:
+    """When this process last started its services (Unix time), if it did."""
+    return _services_started_at
+
+
 def start_services(overrides: Mapping[str, Any] | None = None) -> list[LoopService]:
     """Start every enabled service in its own thread."""
+    global _services_started_at
+    _services_started_at = time.time()
     started = []
     for cls in enabled_services(overrides):
         try:
