@@ -13,6 +13,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import models
+from api.checks import check_multiprocess_dir
 from api.crud import flow_runs, monitoring
 from tests.api.runs_helpers import ago, new_flow_run, new_task_run, new_work_queue, post, scheduled, set_columns, state
 
@@ -199,3 +200,14 @@ def test_metrics_can_be_turned_off(settings) -> None:
 
     assert client.get("/api/metrics").status_code == 404
     assert client.get("/api/hello").status_code == 200
+
+
+def test_an_unusable_multiprocess_dir_is_a_system_check_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    [error] = check_multiprocess_dir()
+    assert error.id == "orion_ops.E002"
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert check_multiprocess_dir() == []
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    assert check_multiprocess_dir() == []

@@ -158,3 +158,13 @@ def test_the_grace_starts_when_this_process_starts_its_services(monkeypatch) -> 
 
     monkeypatch.setattr(launcher, "_services_started_at", 1060.0)  # after its migrations
     assert readiness.grace_started() == 1060.0
+
+
+def test_the_admin_shows_the_heartbeats_read_only(admin_client) -> None:
+    beat("Scheduler", seconds_ago=5, loop_seconds=60.0)
+
+    listing = admin_client.get("/admin/api/serviceheartbeat/")
+
+    assert listing.status_code == 200
+    assert "Scheduler" in listing.content.decode() and "elsewhere:1" in listing.content.decode()
+    assert admin_client.get("/admin/api/serviceheartbeat/add/").status_code == 403
