@@ -28,6 +28,7 @@ from api.routers import block_capabilities, block_documents, block_schemas, bloc
 from api.routers import flow_run_states, task_run_states
 from api.routers import concurrency_limits, flow_runs, flows, logs, saved_searches, task_runs, ui
 from api.routers import artifacts, collections, deployments, flow_run_notification_policies, work_pools, work_queues
+from api.routers import monitoring
 from api.utilities.renderers import ORJSONRenderer
 from api.utilities.server import (
     OrionRouter,
@@ -60,6 +61,7 @@ API_ROUTERS: tuple[OrionRouter, ...] = (
     artifacts.router,
     flow_run_notification_policies.router,
     collections.router,
+    monitoring.router,
 )
 
 MIN_API_VERSION = (0, 8, 0)

@@ -21,7 +21,6 @@ from pytest_django.fixtures import Settings
 from api.crud.transactions import write_transaction
 from api.errors import ObjectNotFoundError, OrionHTTPError
 from api.models import Flow
-from api.routers import root
 from api.schemas.base import ActionBaseModel, Limit, RequestBody
 from api.server import API_ROUTERS, _URLConf, api_urlpatterns, create_orion_api
 from api.utilities.server import INTEGRITY_DETAIL, OrionRouter, method_paths_from_routes
@@ -49,10 +48,6 @@ def _test_root_router() -> OrionRouter:
     @router.get("/hello")
     def hello(request: HttpRequest) -> str:
         return "test hello"
-
-    # The operations probes of the real root router, which an override must keep.
-    router.get("/ready")(root.ready)
-    router.get("/metrics")(root.read_metrics)
 
     @router.post("/things/", status_code=201)
     def create_thing(request: HttpRequest, thing: ThingCreate) -> dict[str, Any]:

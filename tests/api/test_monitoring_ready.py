@@ -8,11 +8,14 @@ import time
 
 import pytest
 from django.db import OperationalError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from api import models, readiness
 from api.crud import monitoring
+from api.server import _URLConf, api_urlpatterns, create_orion_api
 from api.services import launcher
+from api.utilities.server import OrionRouter
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +171,17 @@ def test_the_admin_shows_the_heartbeats_read_only(admin_client) -> None:
     assert listing.status_code == 200
     assert "Scheduler" in listing.content.decode() and "elsewhere:1" in listing.content.decode()
     assert admin_client.get("/admin/api/serviceheartbeat/add/").status_code == 403
+
+
+def test_replacing_the_root_router_keeps_the_probes(client, settings) -> None:
+    replacement = OrionRouter(prefix="")
+
+    @replacement.get("/hello")
+    def hello(request: HttpRequest) -> str:
+        return "replaced"
+
+    settings.ROOT_URLCONF = _URLConf(api_urlpatterns(create_orion_api(router_overrides={"": replacement})))
+
+    assert client.get("/api/hello").json() == "replaced"
+    assert client.get("/api/ready").json()["database"] == "ok"
+    assert client.get("/api/metrics").status_code == 200
