@@ -302,3 +302,11 @@ class FlowRunNotificationPolicyAdmin(ReadOnlyAdmin):
     list_select_related = ("block_document",)
     ordering = ("id",)
     raw_id_fields = ("block_document",)
+
+
+@admin.register(models.ServiceHeartbeat)
+class ServiceHeartbeatAdmin(ReadOnlyAdmin):
+    """Background services: when each last finished a loop, how long it took, and where."""
+
+    list_display = ("name", "last_success", "loop_seconds", "last_duration_seconds", "process")
+    ordering = ("name",)

@@ -19,9 +19,11 @@ class ApiConfig(AppConfig):
         """
         from django.conf import settings
 
+        from api.checks import register_checks
         from api.schemas.base import LimitConfig
         from api.services import launcher
 
         LimitConfig.default_limit = settings.PREFECT_API_DEFAULT_LIMIT
         LimitConfig.cache_key_max_length = settings.PREFECT_API_TASK_CACHE_KEY_MAX_LENGTH
         launcher.arm()
+        register_checks()

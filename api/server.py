@@ -22,11 +22,13 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
+from api.metrics import unmatched_route
 from api.routers import admin, root
 from api.routers import block_capabilities, block_documents, block_schemas, block_types
 from api.routers import flow_run_states, task_run_states
 from api.routers import concurrency_limits, flow_runs, flows, logs, saved_searches, task_runs, ui
 from api.routers import artifacts, collections, deployments, flow_run_notification_policies, work_pools, work_queues
+from api.routers import monitoring
 from api.utilities.renderers import ORJSONRenderer
 from api.utilities.server import (
     OrionRouter,
@@ -59,6 +61,7 @@ API_ROUTERS: tuple[OrionRouter, ...] = (
     artifacts.router,
     flow_run_notification_policies.router,
     collections.router,
+    monitoring.router,
 )
 
 MIN_API_VERSION = (0, 8, 0)
@@ -253,6 +256,7 @@ def _logo(request: HttpRequest) -> FileResponse:
 
 
 @csrf_exempt
+@unmatched_route
 def _api_not_found(request: HttpRequest) -> HttpResponse:
     # The original redirects (307) a path that exists with the other trailing slash.
     # Resolve without the URL prefix; redirect with it.

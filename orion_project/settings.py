@@ -94,6 +94,13 @@ PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED = env_bool(
 PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS = env_float(
     "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS", 4.0
 )
+# --- Operations: readiness and metrics (issue 11, branch ops) ---------------------------
+# Metrics off: no request counting at all and GET /api/metrics answers 404.
+ORION_METRICS_ENABLED = env_bool("ORION_METRICS_ENABLED", True)
+# How long the database gauges of /api/metrics are reused between scrapes.
+ORION_METRICS_CACHE_SECONDS = env_float("ORION_METRICS_CACHE_SECONDS", 5.0)
+# ------------------------------------------------------------------------------------------
+
 # Which settings /api/admin/settings masks.
 PREFECT_SECRET_SETTINGS = (
     "PREFECT_API_KEY",
@@ -124,6 +131,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
     "api.utilities.server.CORSMiddleware",
     "ui.middleware.UIWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,6 +146,7 @@ MIDDLEWARE = [
 # Requests under /api/ skip what only the admin and the UI need (sessions, auth, CSRF,
 # messages, static files): the API is stateless and its views are CSRF-exempt.
 API_MIDDLEWARE = [
+    "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
     "api.utilities.server.CORSMiddleware",
     "api.server.APIErrorShapeMiddleware",
     "api.utilities.server.ResponseScopedExitStackMiddleware",

@@ -18,6 +18,7 @@ from api.models.flow_run_notification_policies import (
 from api.models.flow_runs import FlowRun
 from api.models.flows import Flow
 from api.models.logs import Log
+from api.models.monitoring import ServiceHeartbeat
 from api.models.saved_searches import SavedSearch
 from api.models.states import FlowRunState, TaskRunState, TaskRunStateCache
 from api.models.task_runs import TaskRun
@@ -41,6 +42,7 @@ __all__ = [
     "FlowRunState",
     "Log",
     "SavedSearch",
+    "ServiceHeartbeat",
     "TaskRun",
     "TaskRunState",
     "TaskRunStateCache",

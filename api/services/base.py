@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
+import socket
 import threading
 import time
 from typing import ClassVar
@@ -11,6 +13,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from api.crud import monitoring
+from api.metrics import count_database_error
 from api.utilities.database import describe, is_database_unavailable
 
 logger = logging.getLogger("orion.services")
@@ -29,7 +33,8 @@ class LoopService(abc.ABC):
 
     An exception in one run is logged and the loop goes on; a run that takes longer than
     the interval is followed by the next one at once. Each service runs in its own thread
-    with its own database connection, closed after every run.
+    with its own database connection, closed after every run. A run that succeeds records
+    the service's heartbeat row (``/api/ready`` and the service metrics read it).
     """
 
     #: Setting that enables the service (``None``: always on).
@@ -39,9 +44,7 @@ class LoopService(abc.ABC):
     default_loop_seconds: ClassVar[float] = 60.0
 
     def __init__(self, loop_seconds: float | None = None) -> None:
-        if loop_seconds is None and self.loop_seconds_setting:
-            loop_seconds = getattr(settings, self.loop_seconds_setting, None)
-        self.loop_seconds = float(loop_seconds if loop_seconds is not None else self.default_loop_seconds)
+        self.loop_seconds = float(loop_seconds) if loop_seconds is not None else self.configured_loop_seconds()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -49,6 +52,12 @@ class LoopService(abc.ABC):
     def name(self) -> str:
         """The service's name in logs."""
         return type(self).__name__
+
+    @classmethod
+    def configured_loop_seconds(cls) -> float:
+        """The interval its setting asks for (the class default when the setting is absent)."""
+        value = getattr(settings, cls.loop_seconds_setting, None) if cls.loop_seconds_setting else None
+        return float(value if value is not None else cls.default_loop_seconds)
 
     @classmethod
     def is_enabled(cls, overrides: dict | None = None) -> bool:
@@ -70,7 +79,9 @@ class LoopService(abc.ABC):
             started = time.monotonic()
             try:
                 self.run_once()
+                self.record_heartbeat(time.monotonic() - started)
             except Exception as exc:  # noqa: BLE001 - a failing run must never end the loop
+                count_database_error("service", exc)
                 if is_database_unavailable(exc):
                     # Expected during an outage: one line per loop, not a traceback each time.
                     logger.warning("%s failed: database unavailable (%s); it will run again", self.name, describe(exc))
@@ -83,6 +94,16 @@ class LoopService(abc.ABC):
                 logger.warning("%s took %.1f s, longer than its %.1f s interval", self.name, elapsed, self.loop_seconds)
             self._stop.wait(max(0.0, self.loop_seconds - elapsed))
         logger.info("Stopped %s", self.name)
+
+    def record_heartbeat(self, duration_seconds: float) -> None:
+        """Record a successful loop; a failure to record is one warning line, not fatal."""
+        try:
+            monitoring.record_heartbeat(
+                self.name, self.loop_seconds, duration_seconds, f"{socket.gethostname()}:{os.getpid()}"
+            )
+        except DatabaseError as exc:
+            count_database_error("service", exc)
+            logger.warning("%s could not record its heartbeat: %s", self.name, exc)
 
     def start(self) -> threading.Thread:
         """Run the loop in a daemon thread and return it."""

@@ -2,8 +2,9 @@
 
 ``arm()`` (from ``AppConfig.ready``) records whether this process serves HTTP (daphne,
 uvicorn, or the serving child of ``runserver``); ``start_if_serving()`` (from
-``create_app``) then runs, once per process: migrations when
-``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up hooks, and every enabled service.
+``create_app``) then runs, once per process: the refusal to serve a database migrated by
+a newer release, migrations when ``PREFECT_API_DATABASE_MIGRATE_ON_START``, the start-up
+hooks, and every enabled service.
 ``manage.py orion_services`` runs the same sequence standalone (``run_startup()``,
 ``start_services()``, then ``stop_services()`` on SIGINT/SIGTERM).
 """
@@ -15,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils.module_loading import import_string
 
+from api.checks import newer_database_message
+from api.crud import schema_version
 from api.services.base import LoopService
 
 logger = logging.getLogger("orion.services")
@@ -49,6 +53,7 @@ _lock = threading.Lock()
 _armed = False
 _started = False
 _running: list[LoopService] = []
+_services_started_at: float | None = None
 
 
 def is_serving_process(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
@@ -91,13 +96,23 @@ def start_if_serving(overrides: Mapping[str, Any] | None = None) -> bool:
     return True
 
 
+def refuse_newer_database() -> None:
+    """Exit with one line when the database was migrated by a newer release than this code:
+    serving it could corrupt data the newer release relies on."""
+    unknown = schema_version.unknown_applied_migrations()
+    if unknown:
+        logger.critical("%s Refusing to serve.", newer_database_message(unknown))
+        raise SystemExit(1)
+
+
 def run_startup(overrides: Mapping[str, Any] | None = None) -> None:
-    """Apply migrations (if enabled) and run the start-up hooks."""
+    """Refuse a newer database, apply migrations (if enabled) and run the start-up hooks."""
     overrides = overrides or {}
     migrate = overrides.get(
         "PREFECT_API_DATABASE_MIGRATE_ON_START", settings.PREFECT_API_DATABASE_MIGRATE_ON_START
     )
     try:
+        refuse_newer_database()
         if migrate:
             call_command("migrate", interactive=False, verbosity=0)
         for dotted in STARTUP_HOOKS:
@@ -122,8 +137,15 @@ def enabled_services(overrides: Mapping[str, Any] | None = None) -> list[type[Lo
     return [cls for cls in classes if cls.is_enabled(dict(overrides or {}))]
 
 
+def services_started_at() -> float | None:
+    """When this process last started its services (Unix time), if it did."""
+    return _services_started_at
+
+
 def start_services(overrides: Mapping[str, Any] | None = None) -> list[LoopService]:
     """Start every enabled service in its own thread."""
+    global _services_started_at
+    _services_started_at = time.time()
     started = []
     for cls in enabled_services(overrides):
         try:

@@ -122,6 +122,7 @@ class ResponseScopedExitStackMiddleware:
             else:
                 stack.close()
         except Exception as exc:  # noqa: BLE001 - any close failure must not become a 2xx
+            mark_request_failed(request, exc)  # e.g. a failed commit, seen by the metrics
             return exception_response(request, exc)
         return response
 

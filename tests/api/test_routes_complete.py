@@ -1,5 +1,6 @@
 """The server serves every operation of the Prefect 2.8.7 API: its OpenAPI document lists
-each ``METHOD path`` of ``tests/fixtures/routes-prefect-2.8.7.txt``."""
+each ``METHOD path`` of ``tests/fixtures/routes-prefect-2.8.7.txt``, plus the documented
+extra operations (extras are allowed; none of the 115 may go missing)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 ROUTES_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "routes-prefect-2.8.7.txt"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+# Extra to the 2.8.7 API, documented in the README ("Running in production").
+OPS_OPERATIONS = {"GET /api/ready", "GET /api/metrics"}
 
 pytestmark = pytest.mark.django_db
 
@@ -30,3 +33,7 @@ def test_every_prefect_operation_is_served(client):
     assert len(expected) == 115
     missing = sorted(expected - served_operations(client))
     assert missing == [], f"operations not served: {missing}"
+
+
+def test_the_operations_probes_are_served(client):
+    assert OPS_OPERATIONS <= served_operations(client)
