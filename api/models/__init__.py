@@ -19,6 +19,7 @@ from api.models.flow_runs import FlowRun
 from api.models.flows import Flow
 from api.models.logs import Log
 from api.models.saved_searches import SavedSearch
+from api.models.service_leases import ServiceLease
 from api.models.states import FlowRunState, TaskRunState, TaskRunStateCache
 from api.models.task_runs import TaskRun
 from api.models.work_pools import Agent, WorkPool, WorkQueue, Worker
@@ -41,6 +42,7 @@ __all__ = [
     "FlowRunState",
     "Log",
     "SavedSearch",
+    "ServiceLease",
     "TaskRun",
     "TaskRunState",
     "TaskRunStateCache",

@@ -6,10 +6,13 @@ import abc
 import logging
 import threading
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import connections
+
+if TYPE_CHECKING:
+    from api.services.leadership import Leadership
 
 logger = logging.getLogger("orion.services")
 
@@ -27,6 +30,9 @@ class LoopService(abc.ABC):
     #: Setting holding the interval, and the default when it is absent.
     loop_seconds_setting: ClassVar[str | None] = None
     default_loop_seconds: ClassVar[float] = 60.0
+    #: Decides before each pass whether this process runs the service (the launcher
+    #: sets it, see ``api.services.leadership``); None runs every pass.
+    leadership: Leadership | None = None
 
     def __init__(self, loop_seconds: float | None = None) -> None:
         if loop_seconds is None and self.loop_seconds_setting:
@@ -59,7 +65,8 @@ class LoopService(abc.ABC):
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                self.run_once()
+                if self.leadership is None or self.leadership.hold():
+                    self.run_once()
             except Exception:  # noqa: BLE001 - a failing run must never end the loop
                 logger.exception("%s failed; it will run again", self.name)
             finally:
@@ -68,6 +75,8 @@ class LoopService(abc.ABC):
             if elapsed > self.loop_seconds:
                 logger.warning("%s took %.1f s, longer than its %.1f s interval", self.name, elapsed, self.loop_seconds)
             self._stop.wait(max(0.0, self.loop_seconds - elapsed))
+        if self.leadership is not None:
+            self.leadership.release()
         logger.info("Stopped %s", self.name)
 
     def start(self) -> threading.Thread:
