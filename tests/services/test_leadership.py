@@ -48,13 +48,18 @@ def die(leader: leadership.Leadership) -> None:
     if isinstance(leader, leadership.AdvisoryLockLeadership):
         # PostgreSQL ends a dead process's session, and its locks with it.
         key = locks.advisory_key(f"service:{leader.service}") % 2**64
+        # pg_locks spans the cluster: only this test database's holder.
+        holder = (
+            "FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = %s AND objid::bigint = %s"
+        )
+        params = [key >> 32, key & 0xFFFFFFFF]
         other = locks.open_postgres_connection()
         try:
-            other.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid::bigint = %s AND objid::bigint = %s",
-                [key >> 32, key & 0xFFFFFFFF],
-            )
+            other.execute(f"SELECT pg_terminate_backend(pid) {holder}", params)
+            # Termination is asynchronous: the process is dead once its session is gone.
+            assert wait_until(lambda: other.execute(f"SELECT count(*) {holder}", params).fetchone() == (0,), 30)
         finally:
             other.close()
     else:
@@ -132,7 +137,7 @@ def test_the_launcher_starts_every_service_under_election(monkeypatch) -> None:
     try:
         assert started and all(service.leadership == (service.name, service.loop_seconds) for service in started)
     finally:
-        launcher._running.clear()
+        launcher.stop_services()
 
 
 # --- Across processes --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, connections
 
 from api import supervisor
 from api.services import launcher
@@ -50,6 +50,11 @@ class Command(BaseCommand):
                 workers,
             )
         launcher.run_startup()
+        # From here on the supervisor needs no database: give back the pool's connections.
+        for alias in connections:
+            close_pool = getattr(connections[alias], "close_pool", None)
+            if close_pool is not None:
+                close_pool()
         # The workers need not migrate again; each still checks block registration (one query).
         environ = {**os.environ, "PREFECT_API_DATABASE_MIGRATE_ON_START": "false"}
         try:
