@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import websocket
+from django.core.management import CommandError, call_command
 
 from api import supervisor
 from tests.compat import harness
@@ -59,6 +60,26 @@ def test_every_worker_gets_its_own_socket_on_one_port() -> None:
 def test_an_ipv6_or_unknown_host_is_refused_with_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not an IPv4 address"):
         supervisor.listening_sockets("::1", 0, 1)
+
+
+def test_a_worker_runs_daphne_on_its_socket_with_the_options_given() -> None:
+    serving = supervisor.Supervisor("127.0.0.1", 0, 2, daphne_args=["--proxy-headers"])
+    try:
+        for worker in serving.workers:
+            fd = str(worker.sock.fileno())
+            assert serving.command(worker)[1:] == ["-m", "daphne", "--fd", fd, "--proxy-headers", supervisor.APPLICATION]
+    finally:
+        for sock in serving.sockets:
+            sock.close()
+
+
+def test_a_port_in_use_is_a_command_error_before_anything_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Cannot listen on 127.0.0.1:{port}"):
+            call_command("orion_serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
 
 
 def get(port: int, path: str) -> tuple[http.client.HTTPConnection, Any]:

@@ -49,18 +49,19 @@ class Command(BaseCommand):
                 "websockets of the worker that made the change. Set REDIS_URL=redis://host:6379/0.",
                 workers,
             )
+        if daphne_args[:1] == ["--"]:
+            daphne_args = daphne_args[1:]
+        # The workers need not migrate again; each still checks block registration (one query).
+        environ = {**os.environ, "PREFECT_API_DATABASE_MIGRATE_ON_START": "false"}
+        try:
+            # Bind first: a port in use fails at once, and clients queue during start-up.
+            serving = supervisor.Supervisor(host, port, workers, daphne_args=daphne_args, environ=environ)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc}") from None
         launcher.run_startup()
         # From here on the supervisor needs no database: give back the pool's connections.
         for alias in connections:
             close_pool = getattr(connections[alias], "close_pool", None)
             if close_pool is not None:
                 close_pool()
-        # The workers need not migrate again; each still checks block registration (one query).
-        environ = {**os.environ, "PREFECT_API_DATABASE_MIGRATE_ON_START": "false"}
-        try:
-            serving = supervisor.Supervisor(
-                host, port, workers, daphne_args=[a for a in daphne_args if a != "--"], environ=environ
-            )
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"Cannot listen on {host}:{port}: {exc}") from None
         serving.run()
