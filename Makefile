@@ -12,6 +12,8 @@ STAMP := $(VENV)/.requirements.stamp
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 4200
+# Serving processes; empty: 1 on SQLite, one per core on PostgreSQL (orion_serve decides).
+WORKERS ?=
 
 .PHONY: venv compat-venv lock run test test-fast services clean
 
@@ -33,7 +35,7 @@ compat-venv: venv
 	@$(PY) tests/compat/harness.py build-venv >/dev/null
 
 run: venv
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) orion_project.asgi:application
+	$(PY) manage.py orion_serve --host $(HOST) --port $(PORT)$(if $(WORKERS), --workers $(WORKERS))
 
 test: venv compat-venv
 	$(PY) -m pytest $(PYTEST_ARGS)

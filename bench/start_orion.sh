@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Start this server under daphne on 127.0.0.1:PORT with an EMPTY database, for benchmarks.
+# Start this server (orion_serve) on 127.0.0.1:PORT with an EMPTY database, for benchmarks.
 #
-#   bench/start_orion.sh PORT [sqlite|postgres]
+#   [WORKERS=N] bench/start_orion.sh PORT [sqlite|postgres]
 #
 # SQLite: a fresh PREFECT_HOME under /tmp. PostgreSQL: a fresh database orion_bench_PORT on
 # the local server (127.0.0.1:5432, user postgres), dropped by stop_orion.sh.
@@ -25,7 +25,9 @@ for flag in SCHEDULER LATE_RUNS PAUSE_EXPIRATIONS CANCELLATION_CLEANUP FLOW_RUN_
   export "PREFECT_API_SERVICES_${flag}_ENABLED=false"
 done
 cd "${ROOT}"
-nohup .venv/bin/daphne -b 127.0.0.1 -p "${PORT}" orion_project.asgi:application \
+# The production serving command; WORKERS=N overrides its default (1 on SQLite, one per
+# core on PostgreSQL). The PID is the supervisor's: CPU accounting follows its workers.
+nohup .venv/bin/python manage.py orion_serve --host 127.0.0.1 --port "${PORT}" ${WORKERS:+--workers "${WORKERS}"} \
   >"${HOME_DIR}/server.log" 2>&1 &
 PID=$!
 printf 'PID=%s\nHOME_DIR=%s\nKIND=%s\n' "${PID}" "${HOME_DIR}" "${KIND}" >"${STATE}"

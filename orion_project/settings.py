@@ -203,9 +203,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channels: Redis when several server processes serve, in-memory otherwise.
 REDIS_URL = env_str("REDIS_URL")
+# --- Scale-out (several serving processes): the Redis channel layer ----------------------
+# Key prefix in Redis, so several deployments (or test runs) can share one Redis database.
+ORION_REDIS_PREFIX = env_str("ORION_REDIS_PREFIX", "asgi")
 if REDIS_URL:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # channels-redis waits on Redis in 5 s blocking pops: a client read timeout at or
+                # below that (redis-py 8's default) closes every idle websocket with 1011.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": ORION_REDIS_PREFIX,
+            },
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -6,6 +6,10 @@ start-up hook) runs it when ``PREFECT_API_BLOCKS_REGISTER_ON_START`` is on and t
 catalogue's hash differs from the one remembered in the ``configuration`` table, so a
 restart is one query while a new or wiped database is registered again.
 ``install_system_block_types()`` re-installs the protected types on demand.
+
+Registration holds a database lock (``api.crud.locks.transaction_lock``) for its whole
+transaction, so processes starting together register one after the other: the later
+ones find the catalogue registered instead of colliding on ``uq_block_type__slug``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from django.utils import timezone
 
 from api import models
 from api.blocks.builtin import BUILTIN_BLOCKS_PATH, load_builtin_blocks
-from api.crud import block_schemas, block_types
+from api.crud import block_schemas, block_types, locks
 from api.schemas import actions
 
 logger = logging.getLogger("orion.blocks")
@@ -28,6 +32,8 @@ logger = logging.getLogger("orion.blocks")
 REGISTRATION_KEY = "BLOCK_AUTO_REGISTRATION"
 # Bump when what registration writes changes, so existing databases are re-registered.
 REGISTRATION_FORMAT = "1"
+# The name of the lock registration holds (see the module docstring).
+REGISTRATION_LOCK = "block_registration"
 
 _TYPE_FIELDS = ("logo_url", "documentation_url", "description", "code_example")
 
@@ -69,8 +75,9 @@ def _dependencies_first(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def register_blocks(blocks: list[dict[str, Any]]) -> None:
     """Upsert these catalogue blocks: types by slug (protected ones stay protected),
-    schemas by (checksum, version), all in one transaction."""
+    schemas by (checksum, version), all in one transaction under the registration lock."""
     with transaction.atomic():
+        locks.transaction_lock(REGISTRATION_LOCK)
         existing = {
             row.slug: row
             for row in models.BlockType.objects.filter(slug__in=[block["slug"] for block in blocks])
@@ -108,11 +115,12 @@ def register_blocks(blocks: list[dict[str, Any]]) -> None:
 
 
 def register_builtin_blocks() -> None:
-    """Register the whole built-in catalogue and remember its hash."""
-    register_blocks(load_builtin_blocks())
-    models.Configuration.objects.update_or_create(
-        key=REGISTRATION_KEY, defaults={"value": {"hash": catalogue_hash()}}
-    )
+    """Register the whole built-in catalogue and remember its hash (one transaction)."""
+    with transaction.atomic():
+        register_blocks(load_builtin_blocks())
+        models.Configuration.objects.update_or_create(
+            key=REGISTRATION_KEY, defaults={"value": {"hash": catalogue_hash()}}
+        )
 
 
 def install_system_block_types() -> None:
@@ -122,10 +130,18 @@ def install_system_block_types() -> None:
 
 def register_on_startup() -> None:
     """Start-up hook: register the catalogue unless disabled or already done for it."""
-    if not settings.PREFECT_API_BLOCKS_REGISTER_ON_START:
+    if not settings.PREFECT_API_BLOCKS_REGISTER_ON_START or _is_registered():
         return
-    remembered = models.Configuration.objects.filter(key=REGISTRATION_KEY).first()
-    if remembered is not None and remembered.value.get("hash") == catalogue_hash():
-        return
-    register_builtin_blocks()
+    with transaction.atomic():
+        locks.transaction_lock(REGISTRATION_LOCK)
+        # Another process may have registered it while this one waited for the lock.
+        if _is_registered():
+            return
+        register_builtin_blocks()
     logger.info("Registered the built-in block types")
+
+
+def _is_registered() -> bool:
+    """Whether the current catalogue is registered (its hash is remembered)."""
+    remembered = models.Configuration.objects.filter(key=REGISTRATION_KEY).first()
+    return remembered is not None and remembered.value.get("hash") == catalogue_hash()

@@ -20,6 +20,7 @@ from api.models.flows import Flow
 from api.models.logs import Log
 from api.models.monitoring import ServiceHeartbeat
 from api.models.saved_searches import SavedSearch
+from api.models.service_leases import ServiceLease
 from api.models.states import FlowRunState, TaskRunState, TaskRunStateCache
 from api.models.task_runs import TaskRun
 from api.models.work_pools import Agent, WorkPool, WorkQueue, Worker
@@ -43,6 +44,7 @@ __all__ = [
     "Log",
     "SavedSearch",
     "ServiceHeartbeat",
+    "ServiceLease",
     "TaskRun",
     "TaskRunState",
     "TaskRunStateCache",

@@ -8,7 +8,7 @@ import os
 import socket
 import threading
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -16,6 +16,9 @@ from django.db import DatabaseError, connections
 from api.crud import monitoring
 from api.metrics import count_database_error
 from api.utilities.database import describe, is_database_unavailable
+
+if TYPE_CHECKING:
+    from api.services.leadership import Leadership
 
 logger = logging.getLogger("orion.services")
 
@@ -42,6 +45,9 @@ class LoopService(abc.ABC):
     #: Setting holding the interval, and the default when it is absent.
     loop_seconds_setting: ClassVar[str | None] = None
     default_loop_seconds: ClassVar[float] = 60.0
+    #: Decides before each pass whether this process runs the service (the launcher
+    #: sets it, see ``api.services.leadership``); None runs every pass.
+    leadership: Leadership | None = None
 
     def __init__(self, loop_seconds: float | None = None) -> None:
         self.loop_seconds = float(loop_seconds) if loop_seconds is not None else self.configured_loop_seconds()
@@ -78,8 +84,11 @@ class LoopService(abc.ABC):
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                self.run_once()
-                self.record_heartbeat(time.monotonic() - started)
+                # Only the elected process runs a pass and records the heartbeat, so a
+                # hung leader shows as stale however many followers stand by.
+                if self.leadership is None or self.leadership.hold():
+                    self.run_once()
+                    self.record_heartbeat(time.monotonic() - started)
             except Exception as exc:  # noqa: BLE001 - a failing run must never end the loop
                 count_database_error("service", exc)
                 if is_database_unavailable(exc):
@@ -93,6 +102,8 @@ class LoopService(abc.ABC):
             if elapsed > self.loop_seconds:
                 logger.warning("%s took %.1f s, longer than its %.1f s interval", self.name, elapsed, self.loop_seconds)
             self._stop.wait(max(0.0, self.loop_seconds - elapsed))
+        if self.leadership is not None:
+            self.leadership.release()
         logger.info("Stopped %s", self.name)
 
     def record_heartbeat(self, duration_seconds: float) -> None:

@@ -27,7 +27,8 @@ from django.db import connections
 from django.utils.module_loading import import_string
 
 from api.checks import newer_database_message
-from api.crud import schema_version
+from api.crud import locks, schema_version
+from api.services import leadership
 from api.services.base import LoopService
 
 logger = logging.getLogger("orion.services")
@@ -113,13 +114,15 @@ def run_startup(overrides: Mapping[str, Any] | None = None) -> None:
     )
     try:
         refuse_newer_database()
-        if migrate:
-            call_command("migrate", interactive=False, verbosity=0)
-        for dotted in STARTUP_HOOKS:
-            try:
-                import_string(dotted)()
-            except Exception:  # noqa: BLE001 - a hook failure must not stop the server
-                logger.warning("Start-up hook %s failed", dotted, exc_info=True)
+        # Processes starting together take turns, so none races another's migrations.
+        with locks.startup_lock():
+            if migrate:
+                call_command("migrate", interactive=False, verbosity=0)
+            for dotted in STARTUP_HOOKS:
+                try:
+                    import_string(dotted)()
+                except Exception:  # noqa: BLE001 - a hook failure must not stop the server
+                    logger.warning("Start-up hook %s failed", dotted, exc_info=True)
     finally:
         # Start-up ran outside any request; don't leak its connection into one.
         connections.close_all()
@@ -143,13 +146,15 @@ def services_started_at() -> float | None:
 
 
 def start_services(overrides: Mapping[str, Any] | None = None) -> list[LoopService]:
-    """Start every enabled service in its own thread."""
+    """Start every enabled service in its own thread, each under leader election (so it
+    runs in one process at a time however many processes start it)."""
     global _services_started_at
     _services_started_at = time.time()
     started = []
     for cls in enabled_services(overrides):
         try:
             service = cls()
+            service.leadership = leadership.for_service(service.name, service.loop_seconds)
             service.start()
         except Exception:  # noqa: BLE001 - one service that cannot start must not stop the others
             logger.exception("Could not start %s", cls.__name__)

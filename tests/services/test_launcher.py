@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.services import launcher
+from api.services import launcher, leadership
 from api.services.base import LoopService
 
 
@@ -91,6 +91,9 @@ def fake_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.SimpleNames
     module = types.ModuleType("orion_fake_services")
     module.Healthy, module.CannotStart, module.Disabled = Healthy, CannotStart, Disabled
     monkeypatch.setitem(sys.modules, module.__name__, module)
+    # These fakes test containment, not election (tests/services/test_leadership.py):
+    # they run unelected, without a database.
+    monkeypatch.setattr(leadership, "for_service", lambda service, loop_seconds: None)
     monkeypatch.setattr(
         launcher,
         "SERVICES",

@@ -211,10 +211,10 @@ def test_make_run_command_serves_health(tmp_path: Path, fresh_database: str) -> 
     dry = subprocess.run(
         ["make", "-n", "run"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
     )
-    [recipe] = [line for line in dry.stdout.splitlines() if "daphne" in line]
-    assert "-p 4200" in recipe and "-b 127.0.0.1" in recipe and "orion_project.asgi:application" in recipe
+    [recipe] = [line for line in dry.stdout.splitlines() if "orion_serve" in line]
+    assert "--port 4200" in recipe and "--host 127.0.0.1" in recipe and "--workers" not in recipe
     port = harness.free_port()
-    command = ["sh", "-c", recipe.replace("-p 4200", f"-p {port}")]
+    command = ["sh", "-c", recipe.replace("--port 4200", f"--port {port}")]
     with serving(command, environment(tmp_path, fresh_database), tmp_path / "make-run.log", port) as api_url:
         import httpx
 
@@ -232,3 +232,29 @@ def test_daphne_without_ui_serves_only_the_api(tmp_path: Path, fresh_database: s
         for path in ("/", "/flow-runs", "/ui-settings", "/app.css", "/index.html"):
             assert httpx.get(root + path).status_code == 404, path
         assert httpx.get(f"{api_url}/hello").json() == "👋"
+
+
+
+def test_servers_starting_together_on_a_new_database_log_no_traceback(tmp_path: Path, fresh_database: str) -> None:
+    """Three daphne processes start at once on an empty database: they take turns through
+    migrations and block registration (the start-up lock) instead of racing on them."""
+    env = environment(tmp_path, fresh_database)
+    for name in harness.SERVICE_NAMES:
+        env[f"PREFECT_API_SERVICES_{name}_ENABLED"] = "false"
+    ports = [harness.free_port() for _ in range(3)]
+    logs = [tmp_path / f"daphne-{i}.log" for i in range(3)]
+    with contextlib.ExitStack() as stack:
+        processes = []
+        for port, log_path in zip(ports, logs):
+            with open(log_path, "wb") as log:
+                process = subprocess.Popen(
+                    daphne_command(port), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
+            stack.callback(harness.stop_process, process, 15)
+            processes.append(process)
+        for port, log_path, process in zip(ports, logs, processes):
+            problem = harness.wait_for_health(f"http://127.0.0.1:{port}/api/health", process, time.monotonic() + 90)
+            assert problem is None, f"{problem}\n{harness.log_tail(log_path)}"
+    for log_path in logs:
+        assert "Traceback" not in log_path.read_text(errors="replace"), harness.log_tail(log_path)
+    assert API_TABLES <= tables_in(fresh_database)
