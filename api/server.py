@@ -22,7 +22,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
-from api.routers import admin, root
+from api.routers import accounts, admin, root
 from api.routers import block_capabilities, block_documents, block_schemas, block_types
 from api.routers import flow_run_states, task_run_states
 from api.routers import concurrency_limits, flow_runs, flows, logs, saved_searches, task_runs, ui
@@ -59,6 +59,7 @@ API_ROUTERS: tuple[OrionRouter, ...] = (
     artifacts.router,
     flow_run_notification_policies.router,
     collections.router,
+    accounts.router,
 )
 
 MIN_API_VERSION = (0, 8, 0)
@@ -357,9 +358,10 @@ def create_app(
         "http": OrionASGIHandler(urlconf=urlconf, serve_ui=bool(ui_enabled) and not ephemeral)
     }
     if not ephemeral:
+        from api.auth.websocket import LiveGuard
         from api.live import websocket_application
 
-        protocols["websocket"] = websocket_application()
+        protocols["websocket"] = LiveGuard(websocket_application())
         launcher.start_if_serving(overrides)
     app = ProtocolTypeRouter(protocols)
     _APP_CACHE[key] = app
