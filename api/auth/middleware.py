@@ -1,6 +1,7 @@
 """``APIGuardMiddleware``: every ``/api`` request is checked here before a view parses it.
 
-In order: the Host header (against ``ALLOWED_HOSTS``, so a DNS-rebinding page is refused),
+In order: the Host header (against ``ALLOWED_HOSTS``, so a DNS-rebinding page is refused,
+checked before any other middleware runs),
 the ``Origin`` of unsafe requests (a foreign page may not write, even anonymously), the
 caller (``Authorization: Bearer <token>`` or the Django session), CSRF for session writes,
 the role against ``api.routers.permissions``, secret reveals, and that a body is JSON.
@@ -127,7 +128,15 @@ class APIGuardMiddleware:
             return self.get_response(request)
         given = request.headers.get(REQUEST_ID_HEADER, "")[:_MAX_REQUEST_ID]
         request.request_id = given or uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            # Checked first, so a DNS-rebinding page gets nothing from any middleware.
+            state = GuardState(operation=f"{request.method} {path}", access=Access.READ, kwargs={})
+            setattr(request, STATE_ATTRIBUTE, state)
+            response = self._refuse(state, 400, BAD_HOST)
+        else:
+            response = self.get_response(request)
         state: GuardState | None = getattr(request, STATE_ATTRIBUTE, None)
         if state is not None:
             self._audit_after(request, state, response)
@@ -148,10 +157,6 @@ class APIGuardMiddleware:
         safe = request.method in permissions.SAFE_METHODS
         state.mutating = not safe and access in _MUTATING_ACCESS
         setattr(request, STATE_ATTRIBUTE, state)
-        try:
-            request.get_host()
-        except DisallowedHost:
-            return self._refuse(state, 400, BAD_HOST)
         if access is Access.PUBLIC:
             return None
         if not safe and not self._origin_allowed(request):
