@@ -332,9 +332,13 @@ class APITokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset) -> None:  # noqa: ANN001 - Django signature
         """Revoke tokens (the rows stay, for the audit trail)."""
+        from api.auth.identity import forget_token
         from api.crud import accounts
 
-        self.message_user(request, f"Revoked {accounts.revoke_tokens(queryset)} token(s).")
+        tokens = list(queryset)
+        self.message_user(request, f"Revoked {accounts.revoke_tokens(tokens)} token(s).")
+        for token in tokens:
+            forget_token(token.digest)
 
 
 @admin.register(models.AuditEvent)

@@ -229,6 +229,10 @@ LOGGING = {
 # may use the API anonymously and other peers get 403 unless ORION_ALLOW_ANONYMOUS_REMOTE.
 ORION_AUTH_REQUIRED = env_bool("ORION_AUTH_REQUIRED", False)
 ORION_ALLOW_ANONYMOUS_REMOTE = env_bool("ORION_ALLOW_ANONYMOUS_REMOTE", False)
+# A verified token is remembered this long per process (0 = look it up on every request):
+# revoking through the API or the admin forgets it at once in that process; elsewhere
+# (another server process, ``orion_token revoke``) it takes effect within this delay.
+ORION_TOKEN_CACHE_SECONDS = env_float("ORION_TOKEN_CACHE_SECONDS", 5.0)
 # ``last_used`` of a token is written at most this often (a write per request would take
 # SQLite's write lock on every read).
 ORION_TOKEN_LAST_USED_RESOLUTION_SECONDS = env_float("ORION_TOKEN_LAST_USED_RESOLUTION_SECONDS", 60.0)

@@ -9,6 +9,7 @@ one indexed lookup (which also reads the user and their role, in the same query)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -98,18 +99,19 @@ def create_token(
     return token, secret
 
 
+@functools.cache
+def _verify_queryset() -> QuerySet[APIToken]:
+    # Built once: resolving the role subquery costs more than running the query.
+    return APIToken.objects.select_related("user").annotate(group_role=_role_subquery("user_id"))
+
+
 def verify_token(secret: str, now: dt.datetime) -> tuple[APIToken, Role | None] | None:
     """The active token with this secret and its user's role, or None.
 
     One query: the token row by its unique digest, joined to its user, with the user's
     strongest role group as a subquery.
     """
-    row = (
-        APIToken.objects.select_related("user")
-        .annotate(group_role=_role_subquery("user_id"))
-        .filter(digest=digest(secret))
-        .first()
-    )
+    row = _verify_queryset().filter(digest=digest(secret)).first()
     if row is None or row.revoked is not None or not row.user.is_active:
         return None
     if row.expires is not None and row.expires <= now:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from api.auth import identity as identities
 from api.auth.identity import ANONYMOUS, Identity
 from api.auth.roles import Role
 from api.crud import accounts
@@ -74,3 +75,4 @@ def revoke_my_token(request: HttpRequest, id: UUID) -> None:
     if row is None:
         raise OrionHTTPError(404, "Token not found")
     accounts.revoke_tokens([row])
+    identities.forget_token(row.digest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.db import connection
@@ -77,6 +78,7 @@ def test_tokens_are_stored_only_as_a_hash() -> None:
 
 def test_verifying_a_token_is_one_query_and_last_used_is_written_sparingly(client: Client, settings) -> None:
     settings.ORION_AUTH_REQUIRED = True
+    settings.ORION_TOKEN_CACHE_SECONDS = 0
     secret = make_token(Role.VIEWER)
     headers = bearer(secret)
     client.get("/api/flows/name/warm", headers=headers)  # first use: records last_used
@@ -88,6 +90,22 @@ def test_verifying_a_token_is_one_query_and_last_used_is_written_sparingly(clien
         client.get("/api/flows/name/nope")
     assert len(with_token) - len(without) == 1
     assert "api_token" in with_token.captured_queries[0]["sql"]
+
+
+def test_a_verified_token_is_cached_briefly(client: Client, settings) -> None:
+    settings.ORION_AUTH_REQUIRED = True
+    settings.ORION_TOKEN_CACHE_SECONDS = 0.2
+    secret = make_token(Role.VIEWER)
+    assert client.get("/api/hello", headers=bearer(secret)).status_code == 200
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get("/api/hello", headers=bearer(secret)).status_code == 200
+    assert len(cached) == 0
+    # Revoked by another process (as `orion_token revoke` does): refused once the entry ages out.
+    accounts.revoke_tokens(APIToken.objects.all())
+    deadline = time.monotonic() + 10
+    while client.get("/api/hello", headers=bearer(secret)).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked token was still accepted after 10 s"
+        time.sleep(0.05)
 
 
 def test_an_inactive_user_s_tokens_stop_working(client: Client, settings) -> None:
