@@ -19,6 +19,7 @@ class ApiConfig(AppConfig):
         """
         from django.conf import settings
 
+        from api.auth import checks  # noqa: F401 - registers the auth settings' system checks
         from api.schemas.base import LimitConfig
         from api.services import launcher
 

@@ -239,12 +239,13 @@ ORION_TOKEN_LAST_USED_RESOLUTION_SECONDS = env_float("ORION_TOKEN_LAST_USED_RESO
 
 # A DNS-rebinding page that resolves its own name to 127.0.0.1 is refused by the Host check.
 _API_HOST = (PREFECT_SERVER_API_HOST or "").strip()
+DJANGO_ALLOWED_HOSTS_EXTRA = env_list("DJANGO_ALLOWED_HOSTS", [])
 ALLOWED_HOSTS = [
     "localhost",
     "127.0.0.1",
     "[::1]",
     *([_API_HOST] if _API_HOST and _API_HOST not in ("0.0.0.0", "::") else []),
-    *env_list("DJANGO_ALLOWED_HOSTS", []),
+    *DJANGO_ALLOWED_HOSTS_EXTRA,
 ]
 
 # CORS with Prefect 3's setting names; unset or empty = no cross-origin access at all.

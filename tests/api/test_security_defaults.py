@@ -181,3 +181,12 @@ def test_repeated_failed_sign_ins_lock_the_account_out(client: Client, settings)
     locked = client.post("/login/", {"username": "mallory-target", "password": "right-password"})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_risky_settings_are_reported_by_system_checks(settings) -> None:
+    from api.auth.checks import check_auth_settings
+
+    assert check_auth_settings() == []
+    settings.ORION_ALLOW_ANONYMOUS_REMOTE = True
+    settings.PREFECT_SERVER_API_HOST = "0.0.0.0"
+    assert [message.id for message in check_auth_settings()] == ["orion.W101", "orion.W102"]
