@@ -68,7 +68,8 @@ def role_of(user: AbstractBaseUser) -> Role | None:
 def set_role(user: AbstractBaseUser, role: Role) -> None:
     """Make ``role`` the user's only role group."""
     user.groups.remove(*Group.objects.filter(name__in=[r.value for r in ROLE_ORDER]).exclude(name=role.value))
-    user.groups.add(Group.objects.get(name=role.value))
+    # get_or_create: the migration makes the groups, but a flushed database has none.
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
 
 
 def ensure_user(username: str, role: Role) -> tuple[AbstractBaseUser, Role | None, bool]:
