@@ -132,9 +132,9 @@ class APIGuardMiddleware:
             request.get_host()
         except DisallowedHost:
             # Checked first, so a DNS-rebinding page gets nothing from any middleware.
-            state = GuardState(operation=f"{request.method} {path}", access=Access.READ, kwargs={})
-            setattr(request, STATE_ATTRIBUTE, state)
-            response = self._refuse(state, 400, BAD_HOST)
+            refused = GuardState(operation=f"{request.method} {path}", access=Access.READ, kwargs={})
+            setattr(request, STATE_ATTRIBUTE, refused)
+            response = self._refuse(refused, 400, BAD_HOST)
         else:
             response = self.get_response(request)
         state: GuardState | None = getattr(request, STATE_ATTRIBUTE, None)

@@ -186,6 +186,8 @@ def test_repeated_failed_sign_ins_lock_the_account_out(client: Client, settings)
 def test_risky_settings_are_reported_by_system_checks(settings) -> None:
     from api.auth.checks import check_auth_settings
 
+    settings.ORION_ALLOW_ANONYMOUS_REMOTE = False
+    settings.DJANGO_ALLOWED_HOSTS_EXTRA = []
     assert check_auth_settings() == []
     settings.ORION_ALLOW_ANONYMOUS_REMOTE = True
     settings.PREFECT_SERVER_API_HOST = "0.0.0.0"
