@@ -310,3 +310,50 @@ class ServiceHeartbeatAdmin(ReadOnlyAdmin):
 
     list_display = ("name", "last_success", "loop_seconds", "last_duration_seconds", "process")
     ordering = ("name",)
+
+
+@admin.register(models.APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    """API tokens: created here, the secret is shown once in the confirmation message."""
+
+    list_display = ("name", "user", "prefix", "created", "expires", "last_used", "revoked")
+    list_filter = ("revoked", "expires", "created")
+    search_fields = ("name", "user__username", "prefix")
+    fields = ("user", "name", "expires", "prefix", "created", "last_used", "revoked")
+    readonly_fields = ("prefix", "created", "last_used", "revoked")
+    actions = ("revoke",)
+
+    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001 - Django signature
+        """A new token gets a fresh secret, shown once; edits keep the stored digest."""
+        from django.contrib import messages
+
+        from api.crud import accounts
+
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, secret = accounts.create_token(obj.user, obj.name, obj.expires)
+        obj.pk, obj.digest, obj.prefix, obj.created = token.pk, token.digest, token.prefix, token.created
+        obj._state.adding = False
+        messages.warning(request, f"Token {obj.name!r} for {obj.user}: {secret}  (copy it now: it is not stored and is shown only once)")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:  # noqa: ANN001 - Django signature
+        """Revoke tokens (the rows stay, for the audit trail)."""
+        from api.auth.identity import forget_token
+        from api.crud import accounts
+
+        tokens = list(queryset)
+        self.message_user(request, f"Revoked {accounts.revoke_tokens(tokens)} token(s).")
+        for token in tokens:
+            forget_token(token.digest)
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail: read-only, filterable by outcome, method, status, user and time."""
+
+    list_display = ("at", "username", "token_name", "peer", "method", "path", "object_id", "status", "outcome")
+    list_filter = ("outcome", "method", "status", "username", "at")
+    search_fields = ("path", "object_id", "username", "request_id", "peer")
+    date_hierarchy = "at"

@@ -20,6 +20,7 @@ class ApiConfig(AppConfig):
         from django.conf import settings
 
         from api.checks import register_checks
+        from api.auth import checks  # noqa: F401 - registers the auth settings' system checks
         from api.schemas.base import LimitConfig
         from api.services import launcher
 

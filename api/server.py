@@ -23,7 +23,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from api.errors import OrionHTTPError
 from api.metrics import unmatched_route
-from api.routers import admin, root
+from api.routers import accounts, admin, root
 from api.routers import block_capabilities, block_documents, block_schemas, block_types
 from api.routers import flow_run_states, task_run_states
 from api.routers import concurrency_limits, flow_runs, flows, logs, saved_searches, task_runs, ui
@@ -62,6 +62,7 @@ API_ROUTERS: tuple[OrionRouter, ...] = (
     flow_run_notification_policies.router,
     collections.router,
     monitoring.router,
+    accounts.router,
 )
 
 MIN_API_VERSION = (0, 8, 0)
@@ -363,9 +364,10 @@ def create_app(
         "http": OrionASGIHandler(urlconf=urlconf, serve_ui=bool(ui_enabled) and not ephemeral)
     }
     if not ephemeral:
+        from api.auth.websocket import LiveGuard
         from api.live import websocket_application
 
-        protocols["websocket"] = websocket_application()
+        protocols["websocket"] = LiveGuard(websocket_application())
         launcher.start_if_serving(overrides)
     # Under a URL prefix (ORION_URL_PREFIX or the server's root path) HTTP and websockets alike.
     prefix = overrides.get("ORION_URL_PREFIX", django_settings.ORION_URL_PREFIX)

@@ -112,7 +112,7 @@ PREFECT_SECRET_SETTINGS = (
 # --- Django -------------------------------------------------------------------------------
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "orion-local-only-" + "x" * 40
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
+# ALLOWED_HOSTS: see the accounts-and-security block below.
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -126,13 +126,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",
+    "corsheaders",
+    "axes",
     "api",
     "ui",
 ]
 
 MIDDLEWARE = [
     "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
-    "api.utilities.server.CORSMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.auth.middleware.APIGuardMiddleware",
     "ui.middleware.UIWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,13 +144,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "api.server.APIErrorShapeMiddleware",
     "api.utilities.server.ResponseScopedExitStackMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Requests under /api/ skip what only the admin and the UI need (sessions, auth, CSRF,
 # messages, static files): the API is stateless and its views are CSRF-exempt.
 API_MIDDLEWARE = [
     "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
-    "api.utilities.server.CORSMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.auth.middleware.APIGuardMiddleware",
     "api.server.APIErrorShapeMiddleware",
     "api.utilities.server.ResponseScopedExitStackMiddleware",
 ]
@@ -257,3 +262,62 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- Accounts, roles, API tokens and safe defaults (issue 10) ---------------------------
+# Every API operation needs a token or a session when true; when false, loopback peers
+# may use the API anonymously and other peers get 403 unless ORION_ALLOW_ANONYMOUS_REMOTE.
+ORION_AUTH_REQUIRED = env_bool("ORION_AUTH_REQUIRED", False)
+ORION_ALLOW_ANONYMOUS_REMOTE = env_bool("ORION_ALLOW_ANONYMOUS_REMOTE", False)
+# A verified token is remembered this long per process (0 = look it up on every request):
+# revoking through the API or the admin forgets it at once in that process; elsewhere
+# (another server process, ``orion_token revoke``) it takes effect within this delay.
+ORION_TOKEN_CACHE_SECONDS = env_float("ORION_TOKEN_CACHE_SECONDS", 5.0)
+# ``last_used`` of a token is written at most this often (a write per request would take
+# SQLite's write lock on every read).
+ORION_TOKEN_LAST_USED_RESOLUTION_SECONDS = env_float("ORION_TOKEN_LAST_USED_RESOLUTION_SECONDS", 60.0)
+
+# A DNS-rebinding page that resolves its own name to 127.0.0.1 is refused by the Host check.
+_API_HOST = (PREFECT_SERVER_API_HOST or "").strip()
+DJANGO_ALLOWED_HOSTS_EXTRA = env_list("DJANGO_ALLOWED_HOSTS", [])
+ALLOWED_HOSTS = [
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    *([_API_HOST] if _API_HOST and _API_HOST not in ("0.0.0.0", "::") else []),
+    *DJANGO_ALLOWED_HOSTS_EXTRA,
+]
+
+# CORS with Prefect 3's setting names; unset or empty = no cross-origin access at all.
+PREFECT_SERVER_CORS_ALLOWED_ORIGINS = env_list("PREFECT_SERVER_CORS_ALLOWED_ORIGINS", [])
+PREFECT_SERVER_CORS_ALLOWED_METHODS = env_list("PREFECT_SERVER_CORS_ALLOWED_METHODS", [])
+PREFECT_SERVER_CORS_ALLOWED_HEADERS = env_list("PREFECT_SERVER_CORS_ALLOWED_HEADERS", [])
+CORS_ALLOW_ALL_ORIGINS = "*" in PREFECT_SERVER_CORS_ALLOWED_ORIGINS
+CORS_ALLOWED_ORIGINS = [o for o in PREFECT_SERVER_CORS_ALLOWED_ORIGINS if o != "*"]
+CORS_URLS_REGEX = r"^/api(?:/.*)?$"
+CORS_ALLOW_METHODS = PREFECT_SERVER_CORS_ALLOWED_METHODS or [
+    "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+]
+CORS_ALLOW_HEADERS = PREFECT_SERVER_CORS_ALLOWED_HEADERS or (
+    ["*"] if CORS_ALLOW_ALL_ORIGINS else [
+        "accept", "authorization", "content-type", "user-agent", "x-csrftoken",
+        "x-requested-with", "x-prefect-api-version", "x-request-id",
+    ]
+)
+CORS_PREFLIGHT_MAX_AGE = 600  # as the original
+
+# Sessions for the UI and the admin; the SPA reads the CSRF cookie to send X-CSRFToken.
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Login brute force: django-axes locks a username+address pair out after repeated failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ORION_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("ORION_LOGIN_COOLOFF_HOURS", 0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True

@@ -65,7 +65,8 @@ def test_ignore_cache_builds_a_new_app() -> None:
     assert asgi_request(fresh, "GET", "/api/health").json() is True
 
 
-def test_app_serves_the_api_over_asgi() -> None:
+def test_app_serves_the_api_over_asgi(settings) -> None:
+    settings.CORS_ALLOW_ALL_ORIGINS = True  # PREFECT_SERVER_CORS_ALLOWED_ORIGINS=*
     app = create_app()
     assert asgi_request(app, "GET", "/api/health").json() is True
     assert asgi_request(app, "GET", "/api/version").json() == "0.8.4"
@@ -173,7 +174,8 @@ def _middleware_probe(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"session": hasattr(request, "session"), "user": hasattr(request, "user")})
 
 
-def test_api_requests_skip_the_admin_middleware_and_other_paths_keep_it() -> None:
+def test_api_requests_skip_the_admin_middleware_and_other_paths_keep_it(settings) -> None:
+    settings.CORS_ALLOW_ALL_ORIGINS = True  # PREFECT_SERVER_CORS_ALLOWED_ORIGINS=*
     urlconf = _URLConf([path("api/probe", _middleware_probe), path("probe", _middleware_probe)])
     handler = OrionASGIHandler(urlconf=urlconf)
     api = asgi_request(handler, "GET", "/api/probe", headers={"Origin": "http://ui.example"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.utils.html import escape
 
 UI_FLAGS = ["work_pools"]
@@ -31,6 +32,8 @@ def spa_index(request: HttpRequest) -> HttpResponse:
     prefix = request.META.get("SCRIPT_NAME", "").rstrip("/")
     html = index.replace(BASE_TAG, f'<base href="{escape(prefix)}/">', 1)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    # Sets the csrftoken cookie the SPA sends back on session-authenticated writes.
+    get_token(request)
     # The index names the app's assets; it must never be cached stale.
     response["Cache-Control"] = "no-cache"
     return response

@@ -4,10 +4,24 @@
 response-scoped stack: everything the view writes commits after the view returns and
 before the client sees the response (or rolls back if the view failed), so a 2xx answer
 means the data is durable.
+
+A request may carry a hook (``WRITE_TRANSACTION_HOOK``, set by the API guard) that is
+called once the transaction is open, so the audit row joins the same transaction.
 """
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from api.utilities.server import response_scoped_dependency
 
-write_transaction = response_scoped_dependency(transaction.atomic)
+WRITE_TRANSACTION_HOOK = "write_transaction_hook"
+
+_enter_atomic = response_scoped_dependency(transaction.atomic)
+
+
+def write_transaction(request: HttpRequest) -> None:
+    """Open the request's write transaction on its response-scoped stack."""
+    _enter_atomic(request)
+    hook = getattr(request, WRITE_TRANSACTION_HOOK, None)
+    if hook is not None:
+        hook(request)

@@ -1,6 +1,8 @@
 """Django ORM models of the API, one module per resource, re-exported here."""
 
 from api.models.artifacts import Artifact
+from api.models.audit import AuditEvent
+from api.models.auth import APIToken
 from api.models.blocks import (
     BlockDocument,
     BlockDocumentReference,
@@ -26,7 +28,9 @@ from api.models.task_runs import TaskRun
 from api.models.work_pools import Agent, WorkPool, WorkQueue, Worker
 
 __all__ = [
+    "APIToken",
     "Agent",
+    "AuditEvent",
     "Artifact",
     "BlockDocument",
     "BlockDocumentReference",

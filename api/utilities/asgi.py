@@ -39,6 +39,10 @@ DEFAULT_WORKERS = int(os.environ.get("ORION_HTTP_WORKERS", "4"))
 DEFAULT_MAX_WAITING = int(os.environ.get("ORION_HTTP_MAX_WAITING", "512"))
 
 
+def _has_origin(scope: dict[str, Any]) -> bool:
+    return any(name == b"origin" for name, _ in scope.get("headers", ()))
+
+
 class OrionASGIHandler(ASGIHandler):
     """Serve HTTP through Django's sync handler on a bounded pool of threads.
 
@@ -72,9 +76,10 @@ class OrionASGIHandler(ASGIHandler):
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         events.bind_loop(asyncio.get_running_loop())
         path_info = scope["path"].removeprefix(scope.get("root_path", ""))
-        if path_info == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+        if path_info == HEALTH_PATH and scope["method"] in ("GET", "HEAD") and not _has_origin(scope):
             # Clients poll health before every task run; answering it on the event loop
-            # keeps it instant while the pool is busy with real work.
+            # keeps it instant while the pool is busy with real work. Browser requests
+            # (with an Origin) take the normal path, where CORS decides.
             await self._send_health(send)
             return
         try:
@@ -111,7 +116,6 @@ class OrionASGIHandler(ASGIHandler):
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", b"4"),
-                    (b"access-control-allow-origin", b"*"),
                 ],
             }
         )

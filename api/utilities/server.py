@@ -39,6 +39,8 @@ logger = logging.getLogger("orion.server")
 
 STACK_ATTRIBUTE = "response_scoped_stack"
 EXCEPTION_ATTRIBUTE = "response_scoped_exception"
+# The view's response, readable by exit callbacks on the stack (the audit row's status).
+RESPONSE_ATTRIBUTE = "response_scoped_response"
 
 INTEGRITY_DETAIL = (
     "Data integrity conflict. This usually means a unique or foreign key constraint was "
@@ -116,6 +118,7 @@ class ResponseScopedExitStackMiddleware:
             stack.__exit__(type(exc), exc, exc.__traceback__)
             raise
         failure = getattr(request, EXCEPTION_ATTRIBUTE, None)
+        setattr(request, RESPONSE_ATTRIBUTE, response)
         try:
             if failure is not None:
                 stack.__exit__(type(failure), failure, failure.__traceback__)
@@ -283,32 +286,3 @@ def _with_status(view_func: Callable[..., Any], status: int) -> Callable[..., An
     wrapper.__signature__ = signature  # type: ignore[attr-defined]
     del wrapper.__wrapped__  # type: ignore[attr-defined]
     return wrapper
-
-
-class CORSMiddleware:
-    """Allow every origin, method and header, as the original server does.
-
-    Preflight ``OPTIONS`` requests are answered here with 200 and a 600 s max age.
-    """
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-            response: HttpResponseBase = HttpResponse(b"OK", content_type="text/plain")
-            response["access-control-allow-methods"] = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
-            requested = request.headers.get("access-control-request-headers")
-            if requested:
-                response["access-control-allow-headers"] = requested
-            response["access-control-max-age"] = "600"
-            response["access-control-allow-origin"] = "*"
-            return response
-        response = self.get_response(request)
-        if "origin" in request.headers:
-            response["access-control-allow-origin"] = "*"
-        return response
-

@@ -418,7 +418,8 @@ def test_interactive_docs(client: Client) -> None:
 # --- CORS ---------------------------------------------------------------------------------
 
 
-def test_cors_preflight(client: Client) -> None:
+def test_cors_preflight(client: Client, settings) -> None:
+    settings.CORS_ALLOW_ALL_ORIGINS = True  # PREFECT_SERVER_CORS_ALLOWED_ORIGINS=*, the original's behaviour
     response = client.options(
         "/api/flows/filter",
         headers={
@@ -434,7 +435,8 @@ def test_cors_preflight(client: Client) -> None:
     assert "x-prefect-api-version" in response["access-control-allow-headers"]
 
 
-def test_cors_on_simple_requests(client: Client) -> None:
+def test_cors_on_simple_requests(client: Client, settings) -> None:
+    settings.CORS_ALLOW_ALL_ORIGINS = True
     response = client.get("/api/hello", headers={"origin": "http://ui.example"})
     assert response.status_code == 200
     assert response["access-control-allow-origin"] == "*"

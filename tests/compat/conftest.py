@@ -4,6 +4,8 @@ virtualenv, and one live server per test session.
 ``run_client(script)`` / ``run_cli(args)`` run the client against ``orion_server``;
 both raise an AssertionError showing stdout and stderr when the process fails (pass
 ``check=False`` to assert on a failure yourself, and ``format_process`` to show it).
+``ORION_COMPAT_AUTH=1`` runs the whole suite against a server with
+``ORION_AUTH_REQUIRED=true``, the clients configured with only ``PREFECT_API_KEY``.
 """
 
 from __future__ import annotations
@@ -82,16 +84,34 @@ def orion_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.O
     with every service disabled.
     """
     services = os.environ.get("ORION_COMPAT_SERVICES", "1").strip().lower() not in ("0", "false", "no", "off")
-    server = harness.start_server(tmp_path_factory.mktemp("orion-server"), services=services)
+    env_extra = {"ORION_AUTH_REQUIRED": "true"} if _auth_required() else None
+    server = harness.start_server(tmp_path_factory.mktemp("orion-server"), services=services, env_extra=env_extra)
     try:
         yield server
     finally:
         server.stop()
 
 
+def _auth_required() -> bool:
+    return os.environ.get("ORION_COMPAT_AUTH", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@pytest.fixture(scope="session")
+def client_auth_env(orion_server: harness.OrionServer) -> dict[str, str]:
+    """With ``ORION_COMPAT_AUTH=1`` the session server requires auth, and every client and
+    CLI run gets an admin token as PREFECT_API_KEY (and nothing else changes)."""
+    if not _auth_required():
+        return {}
+    created = harness.run_manage(orion_server, ["orion_token", "create", "--user", "compat", "--role", "admin"])
+    return {"PREFECT_API_KEY": created.stdout.strip().splitlines()[-1]}
+
+
 @pytest.fixture(scope="session")
 def run_client(
-    prefect_venv: Path, orion_server: harness.OrionServer, tmp_path_factory: pytest.TempPathFactory
+    prefect_venv: Path,
+    orion_server: harness.OrionServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    client_auth_env: dict[str, str],
 ) -> ClientRunner:
     """Run a Python script with the client's interpreter against ``orion_server``.
 
@@ -110,7 +130,7 @@ def run_client(
             orion_server.api_url,
             script,
             workdir=tmp_path_factory.mktemp("client"),
-            env_extra=env_extra,
+            env_extra={**client_auth_env, **(env_extra or {})},
             timeout=timeout,
             check=check,
         )
@@ -120,7 +140,10 @@ def run_client(
 
 @pytest.fixture(scope="session")
 def run_cli(
-    prefect_venv: Path, orion_server: harness.OrionServer, tmp_path_factory: pytest.TempPathFactory
+    prefect_venv: Path,
+    orion_server: harness.OrionServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    client_auth_env: dict[str, str],
 ) -> CliRunner:
     """Run ``prefect <args>`` from the client venv against ``orion_server``."""
 
@@ -136,7 +159,7 @@ def run_cli(
             orion_server.api_url,
             args,
             workdir=tmp_path_factory.mktemp("cli"),
-            env_extra=env_extra,
+            env_extra={**client_auth_env, **(env_extra or {})},
             timeout=timeout,
             check=check,
         )

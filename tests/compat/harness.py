@@ -411,6 +411,21 @@ def start_server(
     return server
 
 
+def run_manage(server: OrionServer, args: Sequence[str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py <args>`` against ``server``'s database (e.g. ``orion_token create``)."""
+    env = server_environment(server.home, server.db_url, services=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Running the client
 # --------------------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def test_old_api_version_is_rejected(run_client) -> None:
 
         response = httpx.get(
             os.environ["PREFECT_API_URL"] + "/hello",
-            headers={"X-PREFECT-API-VERSION": "0.7.0"},
+            headers={"X-PREFECT-API-VERSION": "0.7.0",
+                     # With ORION_COMPAT_AUTH=1, the key the client itself would send.
+                     **({"Authorization": "Bearer " + os.environ["PREFECT_API_KEY"]} if os.environ.get("PREFECT_API_KEY") else {})},
         )
         print(json.dumps({"status": response.status_code, "body": response.json()}))
         """

@@ -19,6 +19,21 @@ function describe(body) {
   return JSON.stringify(body);
 }
 
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The CSRF token Django put in the ``csrftoken`` cookie (session writes must send it). */
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+/** The sign-in page, coming back to the current page afterwards. */
+export function loginUrl() {
+  const url = new URL("login/", document.baseURI);
+  url.searchParams.set("next", location.pathname + location.search);
+  return url.href;
+}
+
 export class Api {
   /** ``baseUrl`` is the API root, e.g. "http://host:4200/api". */
   constructor(baseUrl) {
@@ -34,11 +49,14 @@ export class Api {
 
   async request(method, path, body, { signal } = {}) {
     let response;
+    const headers = body === undefined ? {} : { "content-type": "application/json" };
+    const csrf = UNSAFE.has(method) ? csrfToken() : null;
+    if (csrf) headers["x-csrftoken"] = csrf;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         signal,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
@@ -54,6 +72,8 @@ export class Api {
         data = { detail: text.slice(0, 200) };
       }
     }
+    // Auth is on and this browser is not signed in (or its session ended): sign in first.
+    if (response.status === 401) location.assign(loginUrl());
     if (!response.ok) throw new ApiError(response.status, describe(data) || response.statusText);
     return data;
   }
@@ -69,5 +89,8 @@ export async function connect() {
   const response = await fetch(new URL("ui-settings", document.baseURI));
   if (!response.ok) throw new ApiError(response.status, "Could not read /ui-settings");
   const settings = await response.json();
-  return { api: new Api(settings.api_url), flags: settings.flags || [] };
+  const api = new Api(settings.api_url);
+  // Who is signed in, and what they may do (with auth off, everything).
+  const me = await api.get("/me/");
+  return { api, flags: settings.flags || [], me };
 }

@@ -13,6 +13,7 @@ import * as deployments from "./pages/deployments.js";
 import * as workPools from "./pages/work_pools.js";
 import * as resources from "./pages/resources.js";
 import * as about from "./pages/about.js";
+import * as tokens from "./pages/tokens.js";
 
 const ROUTES = [
   [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^\/concurrency-limits$/, resources.renderConcurrencyLimits, "concurrency-limits"],
   [/^\/notifications$/, resources.renderNotifications, "notifications"],
   [/^\/about$/, about.render, "about"],
+  [/^\/tokens$/, tokens.render, "tokens"],
 ];
 
 const NAV = [
@@ -101,6 +103,9 @@ async function render() {
     root,
     api: services.api,
     live: services.live,
+    me: services.me,
+    /** Whether the signed-in role may change things (viewers only read). */
+    canWrite: services.me.role === "admin" || services.me.role === "operator",
     params: match[0].slice(1).map(decodeURIComponent),
     query: new URLSearchParams(location.search),
     signal: controller.signal,
@@ -131,6 +136,22 @@ async function render() {
   }
 }
 
+/** The signed-in user, with Tokens and Sign out; or a Sign in link. */
+function account(me) {
+  if (!me.username) {
+    return h("div", { class: "account" }, h("a", { href: href("/login/") }, "Sign in"));
+  }
+  const csrf = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
+  const tokensLink = link("/tokens", "Tokens");
+  tokensLink.dataset.section = "tokens";
+  return h("div", { class: "account" },
+    h("span", { class: "user", title: `Role: ${me.role || "none"}` }, `${me.username} (${me.role || "no role"})`),
+    tokensLink,
+    h("form", { method: "post", action: href("/logout/") },
+      h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: decodeURIComponent(csrf) }),
+      h("button", { type: "submit", class: "link" }, "Sign out")));
+}
+
 function shell() {
   const status = h("span", { class: "live-status", title: "Live updates" });
   const nav = h("nav", { id: "nav", "aria-label": "Main" },
@@ -148,8 +169,9 @@ function shell() {
 async function start() {
   const status = shell();
   try {
-    const { api, flags } = await connect();
-    services = { api, flags, live: new Live(api.liveUrl) };
+    const { api, flags, me } = await connect();
+    services = { api, flags, me, live: new Live(api.liveUrl) };
+    document.getElementById("nav").append(account(me));
   } catch (error) {
     replace(document.getElementById("main"), errorBox(error));
     return;

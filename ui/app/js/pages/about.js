@@ -5,10 +5,12 @@ import { h, replace, facts, table } from "../dom.js";
 export async function render(ctx) {
   const { api, signal } = ctx;
   ctx.title("About");
+  // /api/admin/* is for admins; other roles see the API version only.
+  const admin = ctx.me.role === "admin";
   const [serverVersion, apiVersion, settings] = await Promise.all([
-    api.get("/admin/version", { signal }),
+    admin ? api.get("/admin/version", { signal }) : "(admins only)",
     api.get("/version", { signal }),
-    api.get("/admin/settings", { signal }),
+    admin ? api.get("/admin/settings", { signal }) : {},
   ]);
   const rows = Object.entries(settings || {}).sort(([a], [b]) => a.localeCompare(b));
   replace(ctx.root,

@@ -67,6 +67,7 @@ async function runNow(ctx, deployment) {
 }
 
 function controls(ctx, deployment, onChange, notice) {
+  if (!ctx.canWrite) return null; // viewers read only
   const guard = (fn) => async () => {
     try {
       await fn();

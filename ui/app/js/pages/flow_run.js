@@ -73,6 +73,7 @@ export async function render(ctx) {
   const setState = (state, force = false) => api.post(`/flow_runs/${id}/set_state`, { state, force });
 
   const actions = () => {
+    if (!ctx.canWrite) return null; // viewers read only
     const type = run.state_type;
     const buttons = [];
     if (ACTIVE.includes(type)) {

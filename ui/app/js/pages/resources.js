@@ -30,7 +30,7 @@ export async function renderConcurrencyLimits(ctx) {
       { label: "Limit", cell: (l) => String(l.concurrency_limit) },
       { label: "Active slots", cell: (l) => String(l.active_slots.length) },
       { label: "Created", cell: (l) => fmtDate(l.created) },
-      { label: "", cell: (l) => h("button", { type: "button", disabled: !l.active_slots.length, onclick: async () => {
+      { label: "", cell: (l) => !ctx.canWrite ? "" : h("button", { type: "button", disabled: !l.active_slots.length, onclick: async () => {
         try {
           await api.post(`/concurrency_limits/tag/${encodeURIComponent(l.tag)}/reset`, {});
           await load();
