@@ -540,8 +540,9 @@ def run_cli(
 def main(argv: Sequence[str]) -> int:
     """Command line: ``build-venv [VERSION ...]`` builds the client venvs (every version
     of :data:`CLIENT_VERSIONS` when none is named) and prints their paths."""
-    if argv[:1] == ["build-venv"] and set(argv[1:]) <= set(CLIENT_VERSIONS):
-        for version in argv[1:] or CLIENT_VERSIONS:
+    args = list(argv)
+    if args[:1] == ["build-venv"] and set(args[1:]) <= set(CLIENT_VERSIONS):
+        for version in args[1:] or CLIENT_VERSIONS:
             print(ensure_prefect_venv(version))
         return 0
     print(f"usage: harness.py build-venv [{' | '.join(CLIENT_VERSIONS)} ...]", file=sys.stderr)
