@@ -24,13 +24,19 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements.txt
 	@cp requirements.txt $@
 
-# Recompile the lock after editing requirements.in (pip-tools is pinned in the lock itself).
+# Recompile the locks after editing a .in file (pip-tools is pinned in the lock itself):
+# the server's requirements.txt and each compat client's tests/compat/requirements-prefect-*.txt.
+COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+COMPAT_LOCKS := $(patsubst %.in,%.txt,$(wildcard tests/compat/requirements-prefect-*.in))
 lock: venv
-	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(COMPILE) -o requirements.txt requirements.in
+	@for lock in $(COMPAT_LOCKS); do echo "$(COMPILE) -o $$lock $${lock%.txt}.in"; \
+		$(COMPILE) -o $$lock $${lock%.txt}.in || exit 1; done
 
-# The real prefect==2.8.7 client for tests/compat, cached in .compat-venv/ (keyed by a hash
-# of its pins); built before pytest starts so its one-off build is not inside a test timeout.
+# The real prefect clients for tests/compat (2.8.7 and 2.10.21), each in its own venv under
+# .compat-venv/ (keyed by a hash of its hashed lock); built before pytest starts so their
+# one-off builds are not inside a test timeout.
 compat-venv: venv
 	@$(PY) tests/compat/harness.py build-venv >/dev/null
 

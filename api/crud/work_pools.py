@@ -1,8 +1,8 @@
 """Work pools, their queues and workers; handing scheduled runs to workers.
 
-Queue priorities inside a pool stay strictly increasing: placing a queue at a priority
-moves the queues at or after it down as little as needed, and deleting a queue closes
-the gap.
+Queue priorities inside a pool are always 1..n without gaps, as in the original: a queue
+created or updated with a priority is inserted at that position (the queues from there on
+move down one), a priority past the end puts it last, and deleting a queue closes the gap.
 """
 
 from __future__ import annotations
@@ -122,42 +122,39 @@ def create_work_queue(
     goes last. A taken name is a 409."""
     data = work_queue.model_dump(mode="json")
     requested = data.pop("priority")
-    priority = requested if honour_priority else None
     last = WorkQueue.objects.filter(work_pool=pool).aggregate(last=Max("priority"))["last"] or 0
     try:
         with transaction.atomic():
             queue = WorkQueue.objects.create(work_pool=pool, priority=last + 1, **data)
     except IntegrityError:
         raise OrionHTTPError(409, "A work queue with this name already exists.") from None
-    if priority is not None and priority != queue.priority:
-        set_work_queue_priority(queue, priority)
+    if honour_priority and requested is not None:
+        set_work_queue_priority(queue, requested)
     return queue
 
 
 def set_work_queue_priority(queue: WorkQueue, priority: int) -> None:
-    """Place ``queue`` at ``priority`` and push the queues at or after it down as needed."""
+    """Move ``queue`` to position ``priority`` of its pool (last if the pool is shorter)
+    and renumber the pool's queues 1..n."""
     others = list(
-        WorkQueue.objects.filter(work_pool_id=queue.work_pool_id).exclude(pk=queue.pk).order_by("priority")
+        WorkQueue.objects.filter(work_pool_id=queue.work_pool_id).exclude(pk=queue.pk).order_by("priority", "name")
     )
-    queue.priority = priority
-    position = next((i for i, other in enumerate(others) if other.priority >= priority), len(others))
-    ordered = [*others[:position], queue, *others[position:]]
-    changed = [queue]
-    last = 0
-    for item in ordered:
-        if item.priority <= last:
-            item.priority = last + 1
-            if item is not queue:
-                changed.append(item)
-        last = item.priority
-    _save_priorities(changed)
+    others.insert(min(priority, len(others) + 1) - 1, queue)
+    _renumber(others)
 
 
-def _save_priorities(queues: list[WorkQueue]) -> None:
-    now = timezone.now()
-    for queue in queues:
-        queue.updated = now
-    WorkQueue.objects.bulk_update(queues, ["priority", "updated"])
+def _renumber(ordered: list[WorkQueue]) -> None:
+    """Give ``ordered`` the priorities 1..n, writing only the queues whose number changed."""
+    changed = []
+    for number, item in enumerate(ordered, start=1):
+        if item.priority != number:
+            item.priority = number
+            changed.append(item)
+    if changed:
+        now = timezone.now()
+        for item in changed:
+            item.updated = now
+        WorkQueue.objects.bulk_update(changed, ["priority", "updated"])
 
 
 def read_work_queue(queue_id: UUID) -> Optional[WorkQueue]:
@@ -208,7 +205,7 @@ def update_work_queue(queue: WorkQueue, update: actions.WorkQueueUpdate) -> None
             queue.save()
     except IntegrityError:
         raise OrionHTTPError(409, "A work queue with this name already exists.") from None
-    if priority is not None and priority != queue.priority:
+    if priority is not None:
         set_work_queue_priority(queue, priority)
 
 
@@ -219,13 +216,7 @@ def delete_work_queue(queue: WorkQueue) -> None:
     """
     pool_id = queue.work_pool_id
     queue.delete()
-    remaining = list(WorkQueue.objects.filter(work_pool_id=pool_id).order_by("priority"))
-    moved = []
-    for number, item in enumerate(remaining, start=1):
-        if item.priority != number:
-            item.priority = number
-            moved.append(item)
-    _save_priorities(moved)
+    _renumber(list(WorkQueue.objects.filter(work_pool_id=pool_id).order_by("priority", "name")))
 
 
 def mark_queues_polled(pool: WorkPool, queues: list[WorkQueue]) -> None:

@@ -79,7 +79,8 @@ def test_read_missing_pool_and_filter(client):
 
     make_pool(client, "b-pool", type="docker")
     make_pool(client, "a-pool", type="process")
-    assert names(post(client, "/work_pools/filter", {})) == ["a-pool", "b-pool"]
+    # default-agent-pool is there from the start (a data migration).
+    assert names(post(client, "/work_pools/filter", {})) == ["a-pool", "b-pool", "default-agent-pool"]
     assert names(post(client, "/work_pools/filter", {"work_pools": {"type": {"any_": ["docker"]}}})) == ["b-pool"]
     assert names(post(client, "/work_pools/filter", {"limit": 1, "offset": 1})) == ["b-pool"]
     assert post(client, "/work_pools/filter", {"limit": 500}).status_code == 422
@@ -134,6 +135,45 @@ def test_pool_queue_priorities_are_renumbered(client):
 
     assert call(client, "delete", "/work_pools/p/queues/urgent").status_code == 204
     assert priorities(client, "p") == [("third", 1), ("default", 2), ("second", 3)]
+
+
+def test_a_priority_past_the_end_puts_the_queue_last(client):
+    make_pool(client, "p")
+    # The 2.10 client sends the priority it was given; a pool of one queue has room for 2.
+    assert make_queue(client, "p", "five", priority=5)["priority"] == 2
+    assert make_queue(client, "p", "two", priority=2)["priority"] == 2
+    assert priorities(client, "p") == [("default", 1), ("two", 2), ("five", 3)]
+
+    assert call(client, "patch", "/work_pools/p/queues/default", {"priority": 99}).status_code == 204
+    assert priorities(client, "p") == [("two", 1), ("five", 2), ("default", 3)]
+    assert call(client, "get", "/work_pools/p/queues/default").json()["priority"] == 3
+
+
+def test_moving_a_queue_shifts_the_ones_between(client):
+    make_pool(client, "p")
+    for name in ("b", "c", "d"):
+        make_queue(client, "p", name)
+    # Moving down: the queues it passes move up one.
+    call(client, "patch", "/work_pools/p/queues/default", {"priority": 3})
+    assert priorities(client, "p") == [("b", 1), ("c", 2), ("default", 3), ("d", 4)]
+    # Sending the priority it already has changes nothing.
+    call(client, "patch", "/work_pools/p/queues/c", {"priority": 2, "description": "same place"})
+    assert priorities(client, "p") == [("b", 1), ("c", 2), ("default", 3), ("d", 4)]
+    # An update without a priority leaves the order alone.
+    call(client, "patch", "/work_pools/p/queues/d", {"is_paused": True})
+    assert priorities(client, "p") == [("b", 1), ("c", 2), ("default", 3), ("d", 4)]
+    # Deleting from the middle closes the gap.
+    call(client, "delete", "/work_pools/p/queues/c")
+    assert priorities(client, "p") == [("b", 1), ("default", 2), ("d", 3)]
+
+
+def test_a_placed_queue_closes_gaps_left_by_older_data(client):
+    pool = make_pool(client, "p")
+    # Rows written before priorities were kept dense.
+    models.WorkQueue.objects.filter(work_pool_id=pool["id"]).update(priority=4)
+    models.WorkQueue.objects.create(work_pool_id=pool["id"], name="old", priority=9)
+    make_queue(client, "p", "new", priority=2)
+    assert priorities(client, "p") == [("default", 1), ("new", 2), ("old", 3)]
 
 
 def test_pool_queue_crud_and_errors(client):

@@ -31,8 +31,17 @@ def make_queue(client, name="default", **fields):
     return response.json()
 
 
-def test_first_queue_creates_the_default_agent_pool(client):
-    assert not models.WorkPool.objects.exists()
+def test_default_agent_pool_exists_after_migrate(client):
+    pool = call(client, "get", "/work_pools/default-agent-pool").json()
+    assert pool["type"] == "prefect-agent" and pool["is_paused"] is False
+    default = call(client, "get", "/work_queues/name/default").json()
+    assert pool["default_queue_id"] == default["id"] and default["priority"] == 1
+    assert default["description"] == "The work pool's default queue."
+    assert [queue["name"] for queue in post(client, "/work_queues/filter", {}).json()] == ["default"]
+
+
+def test_first_queue_recreates_a_deleted_default_agent_pool(client):
+    assert call(client, "delete", "/work_pools/default-agent-pool").status_code == 204
     queue = make_queue(client, "agents", priority=7)
     pool = call(client, "get", "/work_pools/default-agent-pool").json()
     assert pool["type"] == "prefect-agent" and queue["work_pool_id"] == pool["id"]
@@ -41,7 +50,8 @@ def test_first_queue_creates_the_default_agent_pool(client):
     assert call(client, "get", "/work_pools/default-agent-pool/queues/default").status_code == 200
 
 
-def test_agent_asking_for_default_on_a_fresh_server_finds_it_after_the_409(client):
+def test_agent_asking_for_default_after_the_pool_was_deleted_finds_it_after_the_409(client):
+    call(client, "delete", "/work_pools/default-agent-pool")
     assert call(client, "get", "/work_queues/name/default").status_code == 404
     conflict = post(client, "/work_queues/", AGENT_BODY)
     assert conflict.status_code == 409

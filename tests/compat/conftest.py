@@ -1,5 +1,11 @@
-"""Fixtures for the compatibility tests: the real ``prefect==2.8.7`` client in its own
-virtualenv, and one live server per test session.
+"""Fixtures for the compatibility tests: the real prefect clients in their own
+virtualenvs, and one live server per client version.
+
+Every compat test runs with ``prefect==2.8.7``; the tests of the modules in
+:data:`LATER_CLIENT_MODULES` (flows, blocks, deployments, agents, workers and the CLI)
+run again with each later version of ``harness.CLIENT_VERSIONS``, against a server of
+their own. The test id says which: ``test_x[2.10.21]``; ``ORION_COMPAT_CLIENTS=2.10.21``
+(comma-separated) runs only the versions named.
 
 ``run_client(script)`` / ``run_cli(args)`` run the client against ``orion_server``;
 both raise an AssertionError showing stdout and stderr when the process fails (pass
@@ -21,6 +27,29 @@ import pytest
 from tests.compat import harness
 
 COMPAT_DIR = Path(__file__).resolve().parent
+LATER_CLIENT_MODULES = frozenset({"test_flows", "test_blocks", "test_deployments", "test_agents"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that uses a client once per client version its module is for.
+
+    Session scope groups the tests by version, so each version's venv and server are
+    set up once.
+    """
+    if "client_version" not in metafunc.fixturenames:
+        return
+    later = Path(metafunc.definition.path).stem in LATER_CLIENT_MODULES
+    versions = harness.CLIENT_VERSIONS if later else (harness.DEFAULT_CLIENT_VERSION,)
+    metafunc.parametrize("client_version", selected_versions(versions), indirect=True, scope="session")
+
+
+def selected_versions(versions: Sequence[str]) -> list[str]:
+    """``versions`` narrowed to ``ORION_COMPAT_CLIENTS`` (comma-separated) when it is set."""
+    wanted = {v.strip() for v in os.environ.get("ORION_COMPAT_CLIENTS", "").split(",") if v.strip()}
+    unknown = wanted - set(harness.CLIENT_VERSIONS)
+    if unknown:
+        raise pytest.UsageError(f"ORION_COMPAT_CLIENTS names unknown versions {sorted(unknown)}; known: {harness.CLIENT_VERSIONS}")
+    return [v for v in versions if not wanted or v in wanted]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,21 +100,27 @@ class CliRunner(Protocol):
 
 
 @pytest.fixture(scope="session")
-def prefect_venv() -> Path:
-    """The client virtualenv (built once into .compat-venv/, reused while the pins hold)."""
-    return harness.ensure_prefect_venv()
+def client_version(request: pytest.FixtureRequest) -> str:
+    """The prefect client version under test (parametrised by ``pytest_generate_tests``)."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def orion_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.OrionServer]:
-    """One live server for the session, on a throw-away database.
+def prefect_venv(client_version: str) -> Path:
+    """The client virtualenv (built once into .compat-venv/, reused while the pins hold)."""
+    return harness.ensure_prefect_venv(client_version)
+
+
+@pytest.fixture(scope="session")
+def orion_server(client_version: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.OrionServer]:
+    """One live server per client version, on a throw-away database.
 
     Services run with short loops; set ``ORION_COMPAT_SERVICES=0`` to start the server
     with every service disabled.
     """
     services = os.environ.get("ORION_COMPAT_SERVICES", "1").strip().lower() not in ("0", "false", "no", "off")
     env_extra = {"ORION_AUTH_REQUIRED": "true"} if _auth_required() else None
-    server = harness.start_server(tmp_path_factory.mktemp("orion-server"), services=services, env_extra=env_extra)
+    server = harness.start_server(tmp_path_factory.mktemp(f"orion-server-{client_version}"), services=services, env_extra=env_extra)
     try:
         yield server
     finally:

@@ -1,13 +1,15 @@
-"""Harness for the compatibility tests: the real ``prefect==2.8.7`` client against our server.
+"""Harness for the compatibility tests: the real prefect clients against our server.
 
 Three pieces, usable from pytest fixtures (``tests/compat/conftest.py``) and from the
-command line (``python tests/compat/harness.py build-venv`` is what ``.ci/run`` uses to
-build the client environment before the suites run):
+command line (``python tests/compat/harness.py build-venv`` is what ``make compat-venv``
+and so ``.ci/run`` use to build every client environment before the suites run):
 
-* :func:`ensure_prefect_venv` builds, once, a virtualenv with the pinned client
-  (``requirements-prefect-2.8.7.txt``) under ``.compat-venv/`` in the repository root.
-  The directory name carries a hash of the requirements file and the interpreter
-  version, so changing the pins builds a new one and nothing else does.
+* :func:`ensure_prefect_venv` builds, once, a virtualenv with one client version
+  (:data:`CLIENT_VERSIONS`: ``prefect==2.8.7`` and ``prefect==2.10.21``) under
+  ``.compat-venv/`` in the repository root, from that version's hashed lock
+  ``requirements-prefect-<version>.txt`` (compiled by ``make lock`` from the ``.in``
+  file beside it). The directory name carries the version and a hash of the lock and
+  the interpreter version, so changing the pins builds a new one and nothing else does.
 * :func:`start_server` runs the product under daphne on a free loopback port against a
   throw-away database (a temporary SQLite file, or a fresh PostgreSQL database when the
   test run itself uses PostgreSQL) and waits for ``/api/health``.
@@ -43,8 +45,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = Path(__file__).resolve().parent / "requirements-prefect-2.8.7.txt"
+COMPAT_DIR = Path(__file__).resolve().parent
+# The client versions the compat suite runs; the first is the one the server re-implements
+# (every compat test runs with it), the later ones run the suite's client-facing modules.
+CLIENT_VERSIONS = ("2.8.7", "2.10.21")
+DEFAULT_CLIENT_VERSION = CLIENT_VERSIONS[0]
 VENV_ROOT = REPO_ROOT / ".compat-venv"
+
+
+def requirements_for(version: str) -> Path:
+    """The hashed lock file of one client version."""
+    return COMPAT_DIR / f"requirements-prefect-{version}.txt"
+
+
+REQUIREMENTS = requirements_for(DEFAULT_CLIENT_VERSION)
 
 # pip on a cold cache needs a minute or two (pendulum compiles from its sdist); a hung
 # index must still end the build rather than the whole CI job.
@@ -130,36 +144,40 @@ def _locked(path: Path, timeout: float) -> Iterator[None]:
 
 
 def ensure_prefect_venv(
-    requirements: Path = REQUIREMENTS,
+    version: str = DEFAULT_CLIENT_VERSION,
     root: Path = VENV_ROOT,
     log: Callable[[str], None] | None = None,
 ) -> Path:
-    """Return the path of a ready client virtualenv, building it if needed.
+    """Return the path of a ready virtualenv of client ``version``, building it if needed.
 
-    The venv lives in ``root/<key>/`` and counts as ready only once its ``.complete``
-    stamp exists, so a build interrupted half-way is thrown away and redone. Builds for
-    other keys are removed: only the current pins are worth the disk space.
+    The venv lives in ``root/prefect-<version>-<key>/`` and counts as ready only once its
+    ``.complete`` stamp exists, so a build interrupted half-way is thrown away and redone.
+    Older builds of the same version are removed: only the current pins are worth the
+    disk space (other versions' venvs are left alone).
     """
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    requirements = requirements_for(version)
     python = client_base_python()
-    key = venv_key(requirements, python)
-    venv = root / key
+    prefix = f"prefect-{version}-"
+    venv = root / f"{prefix}{venv_key(requirements, python)}"
     stamp = venv / ".complete"
     if stamp.exists():
         return venv
     with _locked(root / "build.lock", timeout=VENV_BUILD_TIMEOUT):
         if stamp.exists():  # another process built it while we waited for the lock
             return venv
-        for stale in root.iterdir():
-            if stale.is_dir() and stale.name != key:
+        for stale in root.glob(f"{prefix}*"):
+            if stale.is_dir() and stale != venv:
                 shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(venv, ignore_errors=True)
-        say(f"[compat] building prefect client venv {venv} (one-off, a minute or two)")
+        say(f"[compat] building prefect {version} client venv {venv} (one-off, a minute or two)")
         started = time.monotonic()
         subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300, stdin=subprocess.DEVNULL)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "--no-input"]
         result = subprocess.run(
-            [*pip, "install", "-q", "-r", str(requirements)],
+            # The lock pins every package with its hashes: nothing unpinned or altered
+            # gets in, and no resolver runs.
+            [*pip, "install", "-q", "--require-hashes", "--no-deps", "-r", str(requirements)],
             capture_output=True,
             text=True,
             timeout=VENV_BUILD_TIMEOUT,
@@ -541,11 +559,14 @@ def run_cli(
 
 
 def main(argv: Sequence[str]) -> int:
-    """Command line: ``build-venv`` builds the client venv and prints its path."""
-    if list(argv) == ["build-venv"]:
-        print(ensure_prefect_venv())
+    """Command line: ``build-venv [VERSION ...]`` builds the client venvs (every version
+    of :data:`CLIENT_VERSIONS` when none is named) and prints their paths."""
+    args = list(argv)
+    if args[:1] == ["build-venv"] and set(args[1:]) <= set(CLIENT_VERSIONS):
+        for version in args[1:] or CLIENT_VERSIONS:
+            print(ensure_prefect_venv(version))
         return 0
-    print("usage: harness.py build-venv", file=sys.stderr)
+    print(f"usage: harness.py build-venv [{' | '.join(CLIENT_VERSIONS)} ...]", file=sys.stderr)
     return 2
 
 

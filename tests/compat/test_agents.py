@@ -1,6 +1,7 @@
-"""The background services and the run-executing clients, with the real prefect 2.8.7:
-schedules turn into runs, overdue runs turn Late, an agent and a process worker execute
-deployment runs, a notification policy reaches a webhook, and the CLI lists it all.
+"""The background services and the run-executing clients, with the real prefect 2.8.7
+and 2.10.21: schedules turn into runs, overdue runs turn Late, an agent and a process
+worker execute deployment runs, a notification policy reaches a webhook, and the CLI
+lists it all (a fresh server lists its default agent pool and queue).
 
 The session server runs every service with short loops (``harness.FAST_SERVICE_ENV``).
 Each test uses its own queue, pool and tag names, since the server is shared.
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.compat import harness
 from tests.compat.harness import format_process
 
 FLOW_FILE = '''
@@ -156,7 +158,10 @@ def test_process_worker_syncs_heartbeats_and_runs_its_pool(run_client) -> None:
         from worker_flows import hello
         from prefect.client.orchestration import get_client
         from prefect.deployments import Deployment
-        from prefect.experimental.workers.process import ProcessWorker
+        try:  # prefect 2.10 moved workers out of prefect.experimental
+            from prefect.workers.process import ProcessWorker
+        except ImportError:
+            from prefect.experimental.workers.process import ProcessWorker
 
         async def main():
             async with get_client() as client:
@@ -294,6 +299,24 @@ def cancellable_run_id(run_client) -> str:
 def test_cli_listings_exit_zero(run_cli, args: str) -> None:
     result = run_cli(args)
     assert result.returncode == 0, format_process(result)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The body rows of the rich table the CLI printed, as lists of cell texts."""
+    return [[cell.strip() for cell in line.strip("│ ").split("│")] for line in output.splitlines() if line.startswith("│")]
+
+
+def test_cli_lists_the_default_agent_pool_and_queue_of_a_fresh_server(prefect_venv, tmp_path) -> None:
+    """A fresh database already holds ``default-agent-pool`` and its ``default`` queue
+    (a data migration), so both listings show exactly that one row, as the original's do."""
+    server = harness.start_server(tmp_path / "fresh", services=False)
+    try:
+        pools = harness.run_cli(prefect_venv, server.api_url, "work-pool ls", workdir=tmp_path / "cli")
+        queues = harness.run_cli(prefect_venv, server.api_url, "work-queue ls", workdir=tmp_path / "cli")
+    finally:
+        server.stop()
+    assert [row[:2] for row in table_rows(pools.stdout)] == [["default-agent-pool", "prefect-agent"]], pools.stdout
+    assert [row[:2] for row in table_rows(queues.stdout)] == [["default", "default-agent-pool"]], queues.stdout
 
 
 def test_cli_inspects_and_cancels_a_flow_run(run_cli, run_client, cancellable_run_id: str) -> None:

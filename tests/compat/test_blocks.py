@@ -190,9 +190,11 @@ def test_protected_block_type_cannot_be_deleted(run_client) -> None:
     assert findings(result) == {"outcome": "protected", "still_there": True}, format_process(result)
 
 
-def test_builtin_schema_is_found_by_checksum_without_posting_a_new_one(run_client) -> None:
-    """The schemas registered at start-up are the ones the client computes: looking up
-    and saving a LocalFileSystem adds no schema."""
+def test_builtin_schema_is_found_by_checksum_without_posting_a_new_one(run_client, client_version: str) -> None:
+    """The schemas registered at start-up are the ones the client computes: the client's
+    LocalFileSystem checksum finds the built-in (2.8.7) schema. Saving one adds no schema
+    with the 2.8.7 client; a later client registers its own version of the same schema,
+    as it would with the original server (schemas are keyed by checksum and version)."""
     name = f"lfs-{uuid.uuid4().hex[:8]}"
     result = run_client(
         f"""
@@ -201,20 +203,17 @@ def test_builtin_schema_is_found_by_checksum_without_posting_a_new_one(run_clien
         from prefect.filesystems import LocalFileSystem
 
         async def main():
+            checksum = LocalFileSystem._calculate_schema_checksum()
             async with get_client() as client:
-                before = len(await client.read_block_schemas())
-                schema = await client.read_block_schema_by_checksum(
-                    LocalFileSystem._calculate_schema_checksum(),
-                    version=LocalFileSystem.get_block_schema_version(),
-                )
+                schema = await client.read_block_schema_by_checksum(checksum, version="2.8.7")
                 await LocalFileSystem(basepath="/tmp/{name}").save("{name}")
-                after = len(await client.read_block_schemas())
+                versions = [s.version for s in await client.read_block_schemas() if s.checksum == checksum]
                 loaded = await LocalFileSystem.load("{name}")
             print(json.dumps({{
                 "slug": schema.block_type.slug,
                 "version": schema.version,
                 "capabilities": sorted(schema.capabilities),
-                "schemas_added": after - before,
+                "versions": sorted(versions),
                 "basepath": loaded.basepath,
             }}))
 
@@ -225,7 +224,7 @@ def test_builtin_schema_is_found_by_checksum_without_posting_a_new_one(run_clien
         "slug": "local-file-system",
         "version": "2.8.7",
         "capabilities": ["get-directory", "put-directory", "read-path", "write-path"],
-        "schemas_added": 0,
+        "versions": sorted({"2.8.7", client_version}),
         "basepath": f"/tmp/{name}",
     }, format_process(result)
 

@@ -1,6 +1,6 @@
-"""Deployments, work queues and work pools through the real 2.8.7 client: apply and
-re-apply a deployment, idempotent runs from it, pool and pool-queue CRUD, classic queue
-CRUD with a refused duplicate."""
+"""Deployments, work queues and work pools through the real clients (2.8.7 and 2.10.21):
+apply and re-apply a deployment, idempotent runs from it, pool and pool-queue CRUD with
+queue priorities, classic queue CRUD with a refused duplicate."""
 
 from __future__ import annotations
 
@@ -144,3 +144,37 @@ def test_work_pools_and_queues_through_the_client(run_client) -> None:
         "gone": True,
         "pool_gone": True,
     }
+
+
+def test_pool_queue_priorities_stay_1_to_n(run_client, client_version: str) -> None:
+    """A queue created at a priority is inserted there and the pool renumbered 1..n,
+    as the original does; a priority past the end puts it last.
+
+    The 2.8.7 client drops the priority it is given (it posts a fresh ``WorkQueueCreate``),
+    so with it every queue goes last; 2.10 sends it."""
+    result = run_client(
+        """
+        import asyncio, json
+        from prefect.client.orchestration import get_client
+        from prefect.server.schemas.actions import WorkPoolCreate
+
+        async def main():
+            async with get_client() as client:
+                await client.create_work_pool(WorkPoolCreate(name="compat-priorities", type="process"))
+                five = await client.create_work_queue(name="five", work_pool_name="compat-priorities", priority=5)
+                await client.create_work_queue(name="first", work_pool_name="compat-priorities", priority=1)
+                await client.create_work_queue(name="last", work_pool_name="compat-priorities")
+                queues = await client.read_work_queues(work_pool_name="compat-priorities")
+                print(json.dumps({
+                    "five": five.priority,
+                    "queues": [[q.name, q.priority] for q in queues],
+                }))
+
+        asyncio.run(main())
+        """
+    )
+    if client_version == "2.8.7":
+        expected = [["default", 1], ["five", 2], ["first", 3], ["last", 4]]
+    else:
+        expected = [["first", 1], ["default", 2], ["five", 3], ["last", 4]]
+    assert last_json_line(result) == {"five": 2, "queues": expected}, result.stdout
