@@ -1,0 +1,138 @@
+"""Retention: finished flow runs older than a cutoff are deleted with everything that
+belongs to them, in small transactions.
+
+A flow run is expired when it is in a terminal state and ended (``end_time``; for runs
+that never started, the time of their final state) before the cutoff. Each transaction
+deletes at most ``BATCH_SIZE`` runs or log lines (plus the state rows of those runs), so
+writers wait for one short transaction at a time, never for the whole purge: log lines
+first (the bulk of the rows), then task runs, then the flow runs themselves through
+``flow_runs.delete_flow_runs`` (the same deletion ``DELETE /flow_runs/{id}`` uses), so no
+orphan rows are left at any point. Then anonymous block documents created before the
+cutoff that nothing references any more, and the rows of ``PURGED_BY_AGE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from uuid import UUID
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from api import models
+from api.crud import block_documents, flow_runs, task_runs
+from api.crud.run_maintenance import TERMINAL_STATE_TYPES
+
+BATCH_SIZE = 500
+
+# Tables purged by age alone, as (model label, datetime field): rows nothing points at
+# and nobody reads once old. A feature that adds such a table (e.g. audit rows) appends
+# it here and retention covers it.
+PURGED_BY_AGE: list[tuple[str, str]] = [
+    ("api.FlowRunNotificationQueue", "created"),
+]
+
+
+@dataclasses.dataclass
+class PurgeCounts:
+    """How many rows a purge deleted (or, for a dry run, would delete)."""
+
+    flow_runs: int = 0
+    task_runs: int = 0
+    logs: int = 0
+    artifacts: int = 0
+    block_documents: int = 0
+    by_age: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by kind of row (``PURGED_BY_AGE`` ones by table name)."""
+        counts = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "by_age"}
+        return {**counts, **self.by_age}
+
+
+def expired_flow_runs(cutoff: dt.datetime) -> QuerySet[models.FlowRun]:
+    """Flow runs in a terminal state that ended before ``cutoff``."""
+    ended_before = Q(end_time__lt=cutoff) | Q(end_time__isnull=True, state_timestamp__lt=cutoff)
+    return models.FlowRun.objects.filter(ended_before, state_type__in=TERMINAL_STATE_TYPES)
+
+
+def count_expired(cutoff: dt.datetime) -> PurgeCounts:
+    """What ``purge(cutoff)`` would delete, deleting nothing."""
+    run_ids = expired_flow_runs(cutoff).values("pk")
+    task_run_ids = models.TaskRun.objects.filter(flow_run__in=run_ids).values("pk")
+    counts = PurgeCounts(
+        flow_runs=models.FlowRun.objects.filter(pk__in=run_ids).count(),
+        task_runs=models.TaskRun.objects.filter(pk__in=task_run_ids).count(),
+        logs=models.Log.objects.filter(flow_run_id__in=run_ids).count(),
+        artifacts=models.Artifact.objects.filter(Q(flow_run_id__in=run_ids) | Q(task_run_id__in=task_run_ids)).count(),
+        block_documents=block_documents.count_block_documents_freed_by(expired_flow_runs(cutoff)),
+    )
+    after_id: UUID | None = None
+    while True:
+        ids, after_id = block_documents.unreferenced_anonymous_block_documents_page(cutoff, BATCH_SIZE, after_id)
+        counts.block_documents += len(ids)
+        if after_id is None:
+            break
+    for label, field in PURGED_BY_AGE:
+        rows = _aged(label, field, cutoff)
+        counts.by_age[rows.model._meta.db_table] = rows.count()
+    return counts
+
+
+def purge(cutoff: dt.datetime, batch_size: int = BATCH_SIZE) -> PurgeCounts:
+    """Delete every expired flow run with what belongs to it, the anonymous documents
+    left unreferenced from before ``cutoff`` and the ``PURGED_BY_AGE`` rows older than it,
+    each transaction deleting at most ``batch_size`` runs or rows. Call outside a
+    transaction. Returns what was deleted."""
+    counts = PurgeCounts()
+    while True:
+        run_ids = list(expired_flow_runs(cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not run_ids:
+            break
+        documents = block_documents.anonymous_block_documents_of_runs(models.FlowRun.objects.filter(pk__in=run_ids))
+        counts.logs += _delete_in_batches(models.Log.objects.filter(flow_run_id__in=run_ids), batch_size)
+        while True:
+            with transaction.atomic():
+                batch = list(
+                    models.TaskRun.objects.filter(flow_run_id__in=run_ids).values_list("pk", flat=True)[:batch_size]
+                )
+                counts.artifacts += models.Artifact.objects.filter(task_run_id__in=batch).count()
+                counts.task_runs += task_runs.delete_task_runs(models.TaskRun.objects.filter(pk__in=batch))
+            if len(batch) < batch_size:
+                break
+        with transaction.atomic():
+            # Checked again under the write: a run retried meanwhile is not expired any more.
+            runs = expired_flow_runs(cutoff).filter(pk__in=run_ids)
+            counts.artifacts += models.Artifact.objects.filter(flow_run_id__in=runs.values("pk")).count()
+            counts.flow_runs += flow_runs.delete_flow_runs(runs)
+        counts.block_documents += len(documents) - models.BlockDocument.objects.filter(pk__in=documents).count()
+    after_id: UUID | None = None
+    while True:
+        with transaction.atomic():
+            ids, after_id = block_documents.unreferenced_anonymous_block_documents_page(cutoff, batch_size, after_id)
+            counts.block_documents += block_documents.delete_unreferenced_anonymous_block_documents(ids)
+        if after_id is None:
+            break
+    for label, field in PURGED_BY_AGE:
+        rows = _aged(label, field, cutoff)
+        counts.by_age[rows.model._meta.db_table] = _delete_in_batches(rows, batch_size)
+    return counts
+
+
+def _aged(label: str, field: str, cutoff: dt.datetime) -> QuerySet:
+    return apps.get_model(label).objects.filter(**{f"{field}__lt": cutoff})
+
+
+def _delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+    """Delete ``rows`` (of a table nothing points at) ``batch_size`` at a time, one
+    transaction per batch; return how many went."""
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(rows.values_list("pk", flat=True)[:batch_size])
+            if batch:
+                deleted += rows.model.objects.filter(pk__in=batch)._raw_delete(rows.db)
+        if len(batch) < batch_size:
+            return deleted
