@@ -81,4 +81,4 @@ def delete_run_artifacts(artifacts: QuerySet[models.Artifact]) -> tuple[int, set
         .values_list("storage_block_id", flat=True)
         .distinct()
     )
-    return artifacts._raw_delete(artifacts.db), storage_ids
+    return artifacts._raw_delete(artifacts.db) or 0, storage_ids

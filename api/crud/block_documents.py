@@ -16,8 +16,9 @@ from uuid import UUID
 
 from cryptography.fernet import Fernet
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from api import models
 from api.blocks.encryption import decrypt_data, encrypt_data, get_fernet
@@ -374,6 +375,13 @@ def delete_block_document(block_document_id: UUID) -> bool:
 # --- anonymous documents left behind by deleted runs -----------------------------------
 
 
+def storage_block_id_of_artifact() -> Cast:
+    """``data.storage_block_id`` of an artifact, as text (served by
+    ``ix_artifact__storage_block_id`` on PostgreSQL). The cast makes ``__in`` compare
+    plain strings: on a bare key-text transform SQLite would parse the values as JSON."""
+    return Cast(KT("data__storage_block_id"), output_field=TextField())
+
+
 def _artifacts_of_runs(runs: QuerySet[models.FlowRun]) -> QuerySet[models.Artifact]:
     run_ids = runs.values("pk")
     task_run_ids = models.TaskRun.objects.filter(flow_run__in=run_ids).values("pk")
@@ -407,7 +415,7 @@ def _without_artifact_references(
     if ignored_runs is not None:
         artifacts = artifacts.exclude(pk__in=_artifacts_of_runs(ignored_runs).values("pk"))
     used = set(
-        artifacts.annotate(storage_block_id=KT("data__storage_block_id"))
+        artifacts.annotate(storage_block_id=storage_block_id_of_artifact())
         .filter(storage_block_id__in=[str(i) for i in ids])
         .values_list("storage_block_id", flat=True)
     )

@@ -169,7 +169,8 @@ def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:
         states = models.FlowRunState.objects.filter(flow_run__in=run_ids)
         models.FlowRunNotificationQueue.objects.filter(flow_run_state_id__in=states.values("pk")).delete()
         states._raw_delete(alias)
-        deleted = runs._raw_delete(alias)
+        # ``None`` when the query is known to match nothing (``pk__in=[]``).
+        deleted = runs._raw_delete(alias) or 0
         block_documents.delete_unreferenced_anonymous_block_documents(document_ids)
     return deleted
 

@@ -98,8 +98,9 @@ def purge(cutoff: dt.datetime, batch_size: int = BATCH_SIZE) -> PurgeCounts:
                 batch = list(
                     models.TaskRun.objects.filter(flow_run_id__in=run_ids).values_list("pk", flat=True)[:batch_size]
                 )
-                counts.artifacts += models.Artifact.objects.filter(task_run_id__in=batch).count()
-                counts.task_runs += task_runs.delete_task_runs(models.TaskRun.objects.filter(pk__in=batch))
+                if batch:
+                    counts.artifacts += models.Artifact.objects.filter(task_run_id__in=batch).count()
+                    counts.task_runs += task_runs.delete_task_runs(models.TaskRun.objects.filter(pk__in=batch))
             if len(batch) < batch_size:
                 break
         with transaction.atomic():

@@ -143,6 +143,7 @@ def delete_task_runs(runs: QuerySet[models.TaskRun]) -> int:
         models.TaskRunStateCache.objects.filter(task_run_state_id__in=states.values("pk")).delete()
         models.FlowRun.objects.filter(parent_task_run__in=run_ids).update(parent_task_run=None, updated=timezone.now())
         states._raw_delete(alias)
-        deleted = runs._raw_delete(alias)
+        # ``None`` when the query is known to match nothing (``pk__in=[]``).
+        deleted = runs._raw_delete(alias) or 0
         block_documents.delete_unreferenced_anonymous_block_documents(storage_ids)
     return deleted
