@@ -6,7 +6,7 @@ Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
    cancelling for ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS`` (180 s; the
    agent that should stop its infrastructure is gone), or at once if it never started
    (a SCHEDULED/PENDING run has no infrastructure to stop, so cancelling it stays
-   immediate);
+   immediate); a timeout of ``inf`` turns this step off;
 2. unfinished task runs of flow runs cancelled in the last 24 hours are forced to
    ``Cancelled``;
 3. unfinished sub-flow runs whose parent task run belongs to a cancelled flow run are
@@ -17,6 +17,7 @@ Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -59,14 +60,16 @@ class CancellationCleanup(LoopService):
         """Finish stuck cancellations, then cancel the children of recently cancelled flow runs."""
         now = timezone.now()
         timeout = float(settings.PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS)
-        stuck = StateCreate(type=StateType.CANCELLED, message=stuck_cancelling_message(timeout))
-        transition_in_pages(
-            lambda limit, after_id: run_maintenance.lock_stuck_cancelling_flow_runs(
-                now - dt.timedelta(seconds=timeout), limit, after_id
-            ),
-            lambda run: force_flow_run_state(run.id, stuck),
-            self.batch_size,
-        )
+        # ``inf`` keeps Prefect 2.8.7's behaviour: cancelling runs wait for an agent forever.
+        if math.isfinite(timeout):
+            stuck = StateCreate(type=StateType.CANCELLED, message=stuck_cancelling_message(timeout))
+            transition_in_pages(
+                lambda limit, after_id: run_maintenance.lock_stuck_cancelling_flow_runs(
+                    now - dt.timedelta(seconds=timeout), limit, after_id
+                ),
+                lambda run: force_flow_run_state(run.id, stuck),
+                self.batch_size,
+            )
         since = now - CANCELLED_WITHIN
         transition_in_pages(
             lambda limit, after_id: run_maintenance.lock_unfinished_task_runs_of_cancelled_flow_runs(

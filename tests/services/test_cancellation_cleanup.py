@@ -135,3 +135,15 @@ def test_the_cancelled_run_s_task_runs_follow_in_the_same_pass(make_flow_run, ma
 
     assert read_run("flow", run.id)["state_type"] == "CANCELLED"
     assert read_run("task", task_run.id)["state_type"] == "CANCELLED"
+
+
+def test_an_infinite_timeout_keeps_the_original_behaviour(make_flow_run, read_run, settings) -> None:
+    settings.PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS = float("inf")
+    started = make_flow_run(state("RUNNING"), state("CANCELLING"))
+    never_started = make_flow_run(state("SCHEDULED"), state("CANCELLING"))
+    models.FlowRun.objects.filter(id=started.id).update(state_timestamp=ago(days=30))
+
+    CancellationCleanup().run_once()
+
+    assert read_run("flow", started.id)["state_type"] == "CANCELLING"
+    assert read_run("flow", never_started.id)["state_type"] == "CANCELLING"
