@@ -3,8 +3,10 @@ belongs to them, in small transactions.
 
 A flow run is expired when it is in a terminal state and ended (``end_time``; for runs
 that never started, the time of their final state) before the cutoff. Each transaction
-deletes at most ``BATCH_SIZE`` runs or log lines (plus the state rows of those runs), so
-writers wait for one short transaction at a time, never for the whole purge: log lines
+deletes at most ``RUN_BATCH_SIZE`` runs (with their state rows) or ``BATCH_SIZE`` log
+lines or other rows, and
+the caller may pause after each (``pause``), so writers wait for one short transaction
+at a time, never for the whole purge: log lines
 first (the bulk of the rows), then task runs, then the flow runs themselves through
 ``flow_runs.delete_flow_runs`` (the same deletion ``DELETE /flow_runs/{id}`` uses), so no
 orphan rows are left at any point. Then anonymous block documents created before the
@@ -13,8 +15,11 @@ cutoff that nothing references any more, and the rows of ``PURGED_BY_AGE``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import time
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 from django.apps import apps
@@ -26,6 +31,12 @@ from api.crud import block_documents, flow_runs, task_runs
 from api.crud.run_maintenance import TERMINAL_STATE_TYPES
 
 BATCH_SIZE = 500
+# Runs per transaction: each drags its states along, and on the 2-core benchmark box a
+# transaction of 500 flow runs held the write lock up to 1 s, one of 100 about 0.3 s.
+RUN_BATCH_SIZE = 100
+
+# Called after each transaction with the seconds it took; False stops the purge.
+Pause = Callable[[float], bool]
 
 # Tables purged by age alone, as (model label, datetime field): rows nothing points at
 # and nobody reads once old. A feature that adds such a table (e.g. audit rows) appends
@@ -45,10 +56,16 @@ class PurgeCounts:
     artifacts: int = 0
     block_documents: int = 0
     by_age: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: The purge was asked to stop before it was done.
+    stopped: bool = False
 
     def as_dict(self) -> dict[str, int]:
         """The counts by kind of row (``PURGED_BY_AGE`` ones by table name)."""
-        counts = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "by_age"}
+        counts = {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in ("by_age", "stopped")
+        }
         return {**counts, **self.by_age}
 
 
@@ -81,59 +98,103 @@ def count_expired(cutoff: dt.datetime) -> PurgeCounts:
     return counts
 
 
-def purge(cutoff: dt.datetime, batch_size: int = BATCH_SIZE) -> PurgeCounts:
+def purge(cutoff: dt.datetime, batch_size: int = BATCH_SIZE, pause: Pause | None = None) -> PurgeCounts:
     """Delete every expired flow run with what belongs to it, the anonymous documents
     left unreferenced from before ``cutoff`` and the ``PURGED_BY_AGE`` rows older than it,
-    each transaction deleting at most ``batch_size`` runs or rows. Call outside a
-    transaction. Returns what was deleted."""
-    counts = PurgeCounts()
-    while True:
-        run_ids = list(expired_flow_runs(cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if not run_ids:
-            break
-        documents = block_documents.anonymous_block_documents_of_runs(models.FlowRun.objects.filter(pk__in=run_ids))
-        counts.logs += _delete_in_batches(models.Log.objects.filter(flow_run_id__in=run_ids), batch_size)
+    each transaction deleting at most ``batch_size`` rows (and at most
+    ``RUN_BATCH_SIZE`` runs). Call outside a transaction. Returns what was deleted.
+
+    ``pause(seconds)`` is called after every transaction with how long it held the write
+    lock; it may wait (so writers get their turn) and returns False to stop the purge
+    early (the counts then say what went so far, and nothing is left half-deleted).
+    """
+    purger = _Purger(cutoff, batch_size, pause)
+    try:
+        purger.run()
+    except _Stopped:
+        purger.counts.stopped = True
+    return purger.counts
+
+
+class _Stopped(Exception):
+    """``pause`` asked the purge to stop."""
+
+
+class _Purger:
+    """One purge: its counts, and transactions paced by ``pause``."""
+
+    def __init__(self, cutoff: dt.datetime, batch_size: int, pause: Pause | None) -> None:
+        self.cutoff = cutoff
+        self.batch_size = batch_size
+        self.run_batch_size = min(batch_size, RUN_BATCH_SIZE)
+        self.pause = pause
+        self.counts = PurgeCounts()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        started = time.monotonic()
+        with transaction.atomic():
+            yield
+        if self.pause is not None and not self.pause(time.monotonic() - started):
+            raise _Stopped
+
+    def run(self) -> None:
+        counts = self.counts
         while True:
-            with transaction.atomic():
+            run_ids = list(
+                expired_flow_runs(self.cutoff).order_by("pk").values_list("pk", flat=True)[: self.run_batch_size]
+            )
+            if not run_ids:
+                break
+            documents = block_documents.anonymous_block_documents_of_runs(models.FlowRun.objects.filter(pk__in=run_ids))
+            counts.logs += self.delete_in_batches(models.Log.objects.filter(flow_run_id__in=run_ids))
+            self.delete_task_runs(run_ids)
+            with self.transaction():
+                # Checked again under the write: a run retried meanwhile is not expired any more.
+                still_expired = list(expired_flow_runs(self.cutoff).filter(pk__in=run_ids).values_list("pk", flat=True))
+                counts.artifacts += models.Artifact.objects.filter(flow_run_id__in=still_expired).count()
+                counts.flow_runs += flow_runs.delete_flow_runs(models.FlowRun.objects.filter(pk__in=still_expired))
+            counts.block_documents += len(documents) - models.BlockDocument.objects.filter(pk__in=documents).count()
+        after_id: UUID | None = None
+        while True:
+            with self.transaction():
+                ids, after_id = block_documents.unreferenced_anonymous_block_documents_page(
+                    self.cutoff, self.batch_size, after_id
+                )
+                counts.block_documents += block_documents.delete_unreferenced_anonymous_block_documents(ids)
+            if after_id is None:
+                break
+        for label, field in PURGED_BY_AGE:
+            rows = _aged(label, field, self.cutoff)
+            counts.by_age[rows.model._meta.db_table] = self.delete_in_batches(rows)
+
+    def delete_task_runs(self, flow_run_ids: list[UUID]) -> None:
+        """The task runs of these flow runs, ``run_batch_size`` at a time."""
+        while True:
+            with self.transaction():
                 batch = list(
-                    models.TaskRun.objects.filter(flow_run_id__in=run_ids).values_list("pk", flat=True)[:batch_size]
+                    models.TaskRun.objects.filter(flow_run_id__in=flow_run_ids).values_list("pk", flat=True)[
+                        : self.run_batch_size
+                    ]
                 )
                 if batch:
-                    counts.artifacts += models.Artifact.objects.filter(task_run_id__in=batch).count()
-                    counts.task_runs += task_runs.delete_task_runs(models.TaskRun.objects.filter(pk__in=batch))
-            if len(batch) < batch_size:
-                break
-        with transaction.atomic():
-            # Checked again under the write: a run retried meanwhile is not expired any more.
-            runs = expired_flow_runs(cutoff).filter(pk__in=run_ids)
-            counts.artifacts += models.Artifact.objects.filter(flow_run_id__in=runs.values("pk")).count()
-            counts.flow_runs += flow_runs.delete_flow_runs(runs)
-        counts.block_documents += len(documents) - models.BlockDocument.objects.filter(pk__in=documents).count()
-    after_id: UUID | None = None
-    while True:
-        with transaction.atomic():
-            ids, after_id = block_documents.unreferenced_anonymous_block_documents_page(cutoff, batch_size, after_id)
-            counts.block_documents += block_documents.delete_unreferenced_anonymous_block_documents(ids)
-        if after_id is None:
-            break
-    for label, field in PURGED_BY_AGE:
-        rows = _aged(label, field, cutoff)
-        counts.by_age[rows.model._meta.db_table] = _delete_in_batches(rows, batch_size)
-    return counts
+                    self.counts.artifacts += models.Artifact.objects.filter(task_run_id__in=batch).count()
+                    self.counts.task_runs += task_runs.delete_task_runs(models.TaskRun.objects.filter(pk__in=batch))
+            if len(batch) < self.run_batch_size:
+                return
+
+    def delete_in_batches(self, rows: QuerySet) -> int:
+        """Delete ``rows`` (of a table nothing points at) ``batch_size`` at a time, one
+        transaction per batch; return how many went."""
+        deleted = 0
+        while True:
+            with self.transaction():
+                batch = list(rows.values_list("pk", flat=True)[: self.batch_size])
+                if batch:
+                    deleted += rows.model.objects.filter(pk__in=batch)._raw_delete(rows.db) or 0
+            if len(batch) < self.batch_size:
+                return deleted
 
 
 def _aged(label: str, field: str, cutoff: dt.datetime) -> QuerySet:
     return apps.get_model(label).objects.filter(**{f"{field}__lt": cutoff})
-
-
-def _delete_in_batches(rows: QuerySet, batch_size: int) -> int:
-    """Delete ``rows`` (of a table nothing points at) ``batch_size`` at a time, one
-    transaction per batch; return how many went."""
-    deleted = 0
-    while True:
-        with transaction.atomic():
-            batch = list(rows.values_list("pk", flat=True)[:batch_size])
-            if batch:
-                deleted += rows.model.objects.filter(pk__in=batch)._raw_delete(rows.db)
-        if len(batch) < batch_size:
-            return deleted

@@ -289,3 +289,24 @@ def test_purged_by_age_tables_are_extension_points(make_document, monkeypatch) -
 
     assert counts.by_age == {"flow_run_notification_queue": 1, "saved_search": 0}
     assert models.FlowRun.objects.filter(id=run.id).exists()
+
+
+def test_purge_pauses_after_every_transaction_and_stops_when_asked(make_document) -> None:
+    flow = new_flow()
+    for _ in range(4):
+        full_run(flow, make_document, ended_days_ago=CUTOFF_DAYS + 1)
+    pauses: list[float] = []
+
+    def pause(busy: float) -> bool:
+        pauses.append(busy)
+        return len(pauses) < 5
+
+    counts = retention.purge(cutoff(), batch_size=2, pause=pause)
+
+    assert counts.stopped and len(pauses) == 5 and all(busy >= 0 for busy in pauses)
+    # Stopped between transactions: whatever went, went whole.
+    assert counts.flow_runs < 4
+    assert_no_orphans()
+    rest = retention.purge(cutoff())
+    assert not rest.stopped and counts.flow_runs + rest.flow_runs == 4
+    assert_no_orphans()
