@@ -4,12 +4,11 @@ belongs to them, in small transactions.
 A flow run is expired when it is in a terminal state and ended (``end_time``; for runs
 that never started, the time of their final state) before the cutoff. Each transaction
 deletes at most ``RUN_BATCH_SIZE`` runs (with their state rows) or ``BATCH_SIZE`` log
-lines or other rows, and
-the caller may pause after each (``pause``), so writers wait for one short transaction
-at a time, never for the whole purge: log lines
-first (the bulk of the rows), then task runs, then the flow runs themselves through
+lines or other rows, and the caller may pause after each (``pause``), so writers wait
+for one short transaction at a time, never for the whole purge. Log lines go first (the
+bulk of the rows), then task runs, then the flow runs themselves through
 ``flow_runs.delete_flow_runs`` (the same deletion ``DELETE /flow_runs/{id}`` uses), so no
-orphan rows are left at any point. Then anonymous block documents created before the
+orphan rows are left at any point; then anonymous block documents created before the
 cutoff that nothing references any more, and the rows of ``PURGED_BY_AGE``.
 """
 
