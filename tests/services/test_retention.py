@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import SystemCheckError
 
 from api import models
 from api.services.retention import Retention
@@ -96,3 +97,17 @@ def test_orion_vacuum_reclaims_the_space_of_deleted_rows(scratch_database_env) -
     assert full[0] == "VACUUM" and int(full[1]) - int(full[2]) > 3000 * 2000 // 2
     assert switched[0] == "VACUUM"
     assert incremental[0] == "incremental vacuum"
+
+
+def test_settings_that_would_destroy_data_are_configuration_errors(settings) -> None:
+    settings.PREFECT_API_SERVICES_RETENTION_DAYS = 0.0
+    settings.PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS = -5.0
+    with pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    message = str(raised.value)
+    assert "PREFECT_API_SERVICES_RETENTION_DAYS is 0; it must be > 0." in message
+    assert "PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS is -5; it must be > 0." in message
+
+    settings.PREFECT_API_SERVICES_RETENTION_DAYS = 0.5
+    settings.PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS = 60.0
+    call_command("check")
