@@ -22,6 +22,7 @@ class ApiConfig(AppConfig):
         from api.checks import register_checks
         from api.auth import checks  # noqa: F401 - registers the auth settings' system checks
         from api.schemas.base import LimitConfig
+        from api.services import checks as _run_health_checks  # noqa: F401 - registers the checks
         from api.services import launcher
 
         LimitConfig.default_limit = settings.PREFECT_API_DEFAULT_LIMIT

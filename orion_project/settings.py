@@ -100,6 +100,19 @@ ORION_METRICS_ENABLED = env_bool("ORION_METRICS_ENABLED", True)
 # How long the database gauges of /api/metrics are reused between scrapes.
 ORION_METRICS_CACHE_SECONDS = env_float("ORION_METRICS_CACHE_SECONDS", 5.0)
 # ------------------------------------------------------------------------------------------
+# --- Run health and retention (issue 11: crashed runs, stuck cancellations, retention) ---
+PREFECT_API_SERVICES_CRASHED_RUNS_ENABLED = env_bool("PREFECT_API_SERVICES_CRASHED_RUNS_ENABLED", True)
+PREFECT_API_SERVICES_CRASHED_RUNS_LOOP_SECONDS = env_float("PREFECT_API_SERVICES_CRASHED_RUNS_LOOP_SECONDS", 60.0)
+PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS = env_float(
+    "PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS", 3600.0
+)
+PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS = env_float(
+    "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS", 180.0
+)
+PREFECT_API_SERVICES_RETENTION_ENABLED = env_bool("PREFECT_API_SERVICES_RETENTION_ENABLED", True)
+PREFECT_API_SERVICES_RETENTION_LOOP_SECONDS = env_float("PREFECT_API_SERVICES_RETENTION_LOOP_SECONDS", 3600.0)
+PREFECT_API_SERVICES_RETENTION_DAYS = env_float("PREFECT_API_SERVICES_RETENTION_DAYS", 90.0)
+# --- end run health and retention ---------------------------------------------------------
 
 # Which settings /api/admin/settings masks.
 PREFECT_SECRET_SETTINGS = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Optional
 from uuid import UUID
 
+from django.db.models import QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from api import models
@@ -63,3 +65,20 @@ def delete_artifact(artifact_id: UUID) -> bool:
     """Delete the artifact; False if there is none."""
     deleted, _ = models.Artifact.objects.filter(pk=artifact_id).delete()
     return deleted > 0
+
+
+def delete_run_artifacts(artifacts: QuerySet[models.Artifact]) -> tuple[int, set[str]]:
+    """Delete the artifacts of runs being deleted, in one statement; return how many went
+    and the storage block documents their results named (``data.storage_block_id``), for
+    the caller to delete once nothing else needs them.
+
+    ``_raw_delete`` skips Django's cascade emulation: the only rows pointing at these
+    artifacts are the states of the same runs, deleted in the same transaction.
+    """
+    storage_ids = set(
+        artifacts.annotate(storage_block_id=KT("data__storage_block_id"))
+        .filter(storage_block_id__isnull=False)
+        .values_list("storage_block_id", flat=True)
+        .distinct()
+    )
+    return artifacts._raw_delete(artifacts.db) or 0, storage_ids

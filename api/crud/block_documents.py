@@ -8,6 +8,7 @@ of nesting for the referenced documents, however long the page.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,9 @@ from uuid import UUID
 
 from cryptography.fernet import Fernet
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from api import models
 from api.blocks.encryption import decrypt_data, encrypt_data, get_fernet
@@ -366,3 +370,105 @@ def delete_block_document(block_document_id: UUID) -> bool:
         return False
     row.delete()
     return True
+
+
+# --- anonymous documents left behind by deleted runs -----------------------------------
+
+
+def storage_block_id_of_artifact() -> Cast:
+    """``data.storage_block_id`` of an artifact, as text (served by
+    ``ix_artifact__storage_block_id`` on PostgreSQL). The cast makes ``__in`` compare
+    plain strings: on a bare key-text transform SQLite would parse the values as JSON."""
+    return Cast(KT("data__storage_block_id"), output_field=TextField())
+
+
+def _artifacts_of_runs(runs: QuerySet[models.FlowRun]) -> QuerySet[models.Artifact]:
+    run_ids = runs.values("pk")
+    task_run_ids = models.TaskRun.objects.filter(flow_run__in=run_ids).values("pk")
+    return models.Artifact.objects.filter(Q(flow_run_id__in=run_ids) | Q(task_run_id__in=task_run_ids))
+
+
+def _unreferenced_anonymous(ignored_runs: QuerySet[models.FlowRun] | None = None) -> QuerySet[models.BlockDocument]:
+    """Anonymous documents that no row points at by foreign key (rows of
+    ``ignored_runs`` do not count)."""
+    pk = OuterRef("pk")
+    run_references = models.FlowRun.objects.filter(infrastructure_document=pk)
+    if ignored_runs is not None:
+        run_references = run_references.exclude(pk__in=ignored_runs.values("pk"))
+    return models.BlockDocument.objects.filter(is_anonymous=True).exclude(
+        Exists(models.Deployment.objects.filter(storage_document=pk))
+        | Exists(models.Deployment.objects.filter(infrastructure_document=pk))
+        | Exists(run_references)
+        | Exists(models.BlockDocumentReference.objects.filter(reference_block_document=pk))
+        | Exists(models.FlowRunNotificationPolicy.objects.filter(block_document=pk))
+    )
+
+
+def _without_artifact_references(
+    ids: list[UUID], ignored_runs: QuerySet[models.FlowRun] | None = None
+) -> list[UUID]:
+    """The ids no artifact names as its result storage (``data.storage_block_id``;
+    artifacts of ``ignored_runs`` do not count)."""
+    if not ids:
+        return []
+    artifacts = models.Artifact.objects.all()
+    if ignored_runs is not None:
+        artifacts = artifacts.exclude(pk__in=_artifacts_of_runs(ignored_runs).values("pk"))
+    used = set(
+        artifacts.annotate(storage_block_id=storage_block_id_of_artifact())
+        .filter(storage_block_id__in=[str(i) for i in ids])
+        .values_list("storage_block_id", flat=True)
+    )
+    return [i for i in ids if str(i) not in used]
+
+
+def anonymous_block_documents_of_runs(runs: QuerySet[models.FlowRun]) -> set[UUID]:
+    """The anonymous documents these flow runs use: their infrastructure documents and
+    the result storage their (and their task runs') artifacts name."""
+    named = set(
+        _artifacts_of_runs(runs)
+        .annotate(storage_block_id=KT("data__storage_block_id"))
+        .filter(storage_block_id__isnull=False)
+        .values_list("storage_block_id", flat=True)
+        .distinct()
+    )
+    named.update(runs.filter(infrastructure_document__isnull=False).values_list("infrastructure_document_id", flat=True))
+    ids = {UUID(str(i)) for i in named}
+    return set(models.BlockDocument.objects.filter(pk__in=ids, is_anonymous=True).values_list("pk", flat=True))
+
+
+def count_block_documents_freed_by(runs: QuerySet[models.FlowRun]) -> int:
+    """How many anonymous documents deleting these flow runs would delete with them."""
+    candidates = anonymous_block_documents_of_runs(runs)
+    ids = list(_unreferenced_anonymous(runs).filter(pk__in=candidates).values_list("pk", flat=True))
+    return len(_without_artifact_references(ids, runs))
+
+
+def delete_unreferenced_anonymous_block_documents(candidate_ids: Iterable[UUID | str]) -> int:
+    """Delete those of ``candidate_ids`` that are anonymous and that nothing references
+    any more (the result storage and infrastructure documents of deleted runs); named
+    documents are never touched. Returns how many were deleted."""
+    candidates = {UUID(str(i)) for i in candidate_ids if i}
+    if not candidates:
+        return 0
+    ids = list(_unreferenced_anonymous().filter(pk__in=candidates).values_list("pk", flat=True))
+    ids = _without_artifact_references(ids)
+    if not ids:
+        return 0
+    models.BlockDocument.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def unreferenced_anonymous_block_documents_page(
+    created_before: dt.datetime, limit: int, after_id: UUID | None = None
+) -> tuple[list[UUID], UUID | None]:
+    """One page (by id) of anonymous documents created before ``created_before`` that
+    nothing references: the result-storage document the client saves for every flow run,
+    once the run is gone or never persisted a result. Returns the ids to delete and the
+    id to continue after (None on the last page)."""
+    page = _unreferenced_anonymous().filter(created__lt=created_before).order_by("pk")
+    if after_id is not None:
+        page = page.filter(pk__gt=after_id)
+    ids = list(page.values_list("pk", flat=True)[:limit])
+    next_after = ids[-1] if len(ids) == limit else None
+    return _without_artifact_references(ids), next_after

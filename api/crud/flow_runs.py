@@ -12,6 +12,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api import models, orchestration
+from api.crud import artifacts, block_documents
+from api.crud import task_runs as task_runs_crud
 from api.crud.filters import flow_runs_q, order_by
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.crud.states import state_to_schema
@@ -140,13 +142,15 @@ def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> bool:
 
 
 def delete_flow_run(flow_run_id: UUID) -> bool:
-    """Delete the run with its task runs, states and logs; False if there is no such run."""
+    """Delete the run with everything that belongs to it; False if there is no such run."""
     return delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)) > 0
 
 
 def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:
-    """Delete these runs with their task runs, states and logs; subflow runs of their
-    task runs are kept, detached. Returns how many runs were deleted.
+    """Delete these runs with their task runs, states, logs, artifacts, queued
+    notifications, and the anonymous block documents (result storage, infrastructure)
+    nothing else needs; subflow runs of their task runs are kept, detached. Returns how
+    many runs were deleted. No row that belonged to them is left behind.
 
     Set-based, a fixed number of statements however many rows go: Django's cascade
     emulation would load every dependent row and delete it in parameter-sized batches.
@@ -157,15 +161,18 @@ def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:
     run_ids = runs.values("pk")
     alias = runs.db
     with transaction.atomic(using=alias):
+        document_ids = block_documents.anonymous_block_documents_of_runs(runs)
+        task_runs_crud.delete_task_runs(models.TaskRun.objects.filter(flow_run__in=run_ids))
+        artifacts.delete_run_artifacts(models.Artifact.objects.filter(flow_run_id__in=run_ids))
         # Logs carry run ids without a foreign key, so nothing cascades to them.
         models.Log.objects.filter(flow_run_id__in=run_ids).delete()
-        models.FlowRun.objects.filter(parent_task_run__flow_run__in=run_ids).update(
-            parent_task_run=None, updated=timezone.now()
-        )
-        models.TaskRunState.objects.filter(task_run__flow_run__in=run_ids)._raw_delete(alias)
-        models.TaskRun.objects.filter(flow_run__in=run_ids)._raw_delete(alias)
-        models.FlowRunState.objects.filter(flow_run__in=run_ids)._raw_delete(alias)
-        return runs._raw_delete(alias)
+        states = models.FlowRunState.objects.filter(flow_run__in=run_ids)
+        models.FlowRunNotificationQueue.objects.filter(flow_run_state_id__in=states.values("pk")).delete()
+        states._raw_delete(alias)
+        # ``None`` when the query is known to match nothing (``pk__in=[]``).
+        deleted = runs._raw_delete(alias) or 0
+        block_documents.delete_unreferenced_anonymous_block_documents(document_ids)
+    return deleted
 
 
 def read_flow_run_graph(flow_run_id: UUID) -> list[DependencyResult]:

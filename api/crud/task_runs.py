@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api import models, orchestration
+from api.crud import artifacts, block_documents
 from api.crud.filters import order_by, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.crud.states import state_to_schema
@@ -121,8 +122,28 @@ def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> bool:
 
 
 def delete_task_run(task_run_id: UUID) -> bool:
-    """Delete the task run with its states and logs; False if there is no such run."""
-    deleted, _ = models.TaskRun.objects.filter(pk=task_run_id).delete()
-    if deleted:
-        models.Log.objects.filter(task_run_id=task_run_id).delete()
-    return deleted > 0
+    """Delete the task run with everything that belongs to it; False if there is no such run."""
+    return delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)) > 0
+
+
+def delete_task_runs(runs: QuerySet[models.TaskRun]) -> int:
+    """Delete these task runs with their states, logs, artifacts, cache entries and the
+    anonymous result-storage documents nothing else needs; sub-flow runs they parent are
+    kept, detached. Returns how many task runs were deleted.
+
+    Set-based, a fixed number of statements (see ``flow_runs.delete_flow_runs``); children
+    go first, while ``runs`` still selects the task runs.
+    """
+    run_ids = runs.values("pk")
+    alias = runs.db
+    with transaction.atomic(using=alias):
+        _, storage_ids = artifacts.delete_run_artifacts(models.Artifact.objects.filter(task_run_id__in=run_ids))
+        models.Log.objects.filter(task_run_id__in=run_ids).delete()
+        states = models.TaskRunState.objects.filter(task_run__in=run_ids)
+        models.TaskRunStateCache.objects.filter(task_run_state_id__in=states.values("pk")).delete()
+        models.FlowRun.objects.filter(parent_task_run__in=run_ids).update(parent_task_run=None, updated=timezone.now())
+        states._raw_delete(alias)
+        # ``None`` when the query is known to match nothing (``pk__in=[]``).
+        deleted = runs._raw_delete(alias) or 0
+        block_documents.delete_unreferenced_anonymous_block_documents(storage_ids)
+    return deleted

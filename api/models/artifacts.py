@@ -1,6 +1,7 @@
 """Artifacts (results and user artifacts)."""
 
 from django.db import models
+from django.db.models.fields.json import KT
 
 from api.models.base import ORMBaseModel
 
@@ -23,6 +24,9 @@ class Artifact(ORMBaseModel):
             models.Index(fields=["key"], name="ix_artifact__key"),
             models.Index(fields=["flow_run_id"], name="ix_artifact__flow_run_id"),
             models.Index(fields=["task_run_id"], name="ix_artifact__task_run_id"),
+            # Result artifacts name their storage block document; deleting runs asks which
+            # anonymous documents some artifact still needs.
+            models.Index(KT("data__storage_block_id"), name="ix_artifact__storage_block_id"),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,8 @@ class Log(ORMBaseModel):
             models.Index(fields=["task_run_id"], name="ix_log__task_run_id"),
             models.Index(fields=["level"], name="ix_log__level"),
             models.Index(fields=["timestamp"], name="ix_log__timestamp"),
+            # The crashed-runs service asks "did the server receive a log for this run lately?".
+            models.Index(fields=["flow_run_id", "created"], name="ix_log__flow_run_id_created"),
         ]
 
     def __str__(self) -> str:

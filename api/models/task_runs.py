@@ -38,4 +38,6 @@ class TaskRun(RunBase):
             models.Index(fields=["start_time"], name="ix_task_run__start_time"),
             models.Index(fields=["end_time"], name="ix_task_run__end_time"),
             models.Index(fields=["created"], name="ix_task_run__created"),
+            # The crashed-runs service asks "did any task of this flow run move lately?".
+            models.Index(fields=["flow_run", "state_timestamp"], name="ix_task_run__flow_run_state_ts"),
         ]

@@ -2,9 +2,14 @@
 
 Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
 
-1. unfinished task runs of flow runs cancelled in the last 24 hours are forced to
+1. a CANCELLING flow run that nobody finished is forced to ``Cancelled``: once it has been
+   cancelling for ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS`` (180 s; the
+   agent that should stop its infrastructure is gone), or at once if it never started
+   (a SCHEDULED/PENDING run has no infrastructure to stop, so cancelling it stays
+   immediate); a timeout of ``inf`` turns this step off;
+2. unfinished task runs of flow runs cancelled in the last 24 hours are forced to
    ``Cancelled``;
-2. unfinished sub-flow runs whose parent task run belongs to a cancelled flow run are
+3. unfinished sub-flow runs whose parent task run belongs to a cancelled flow run are
    forced to ``Cancelled`` (their own task runs follow on a later pass, once the sub-flow
    run has an end time).
 """
@@ -12,8 +17,10 @@ Every ``PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS`` (20 s):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, ClassVar
 
+from django.conf import settings
 from django.utils import timezone
 
 from api.crud import run_maintenance
@@ -33,8 +40,16 @@ def _cancelled() -> StateCreate:
     return StateCreate(type=StateType.CANCELLED, message=PARENT_CANCELLED_MESSAGE)
 
 
+def stuck_cancelling_message(timeout_seconds: float) -> str:
+    """Why a cancelling flow run was set cancelled by the server."""
+    return (
+        f"Cancelled by the server: the flow run was still cancelling after {timeout_seconds:g} "
+        "seconds, or had never started."
+    )
+
+
 class CancellationCleanup(LoopService):
-    """Cancel the task runs and sub-flow runs of cancelled flow runs."""
+    """Finish stuck cancellations; cancel the task runs and sub-flow runs of cancelled flow runs."""
 
     enabled_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED"
     loop_seconds_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS"
@@ -42,8 +57,20 @@ class CancellationCleanup(LoopService):
     batch_size: ClassVar[int] = 200
 
     def run_once(self) -> None:
-        """Cancel the children of recently cancelled flow runs."""
-        since = timezone.now() - CANCELLED_WITHIN
+        """Finish stuck cancellations, then cancel the children of recently cancelled flow runs."""
+        now = timezone.now()
+        timeout = float(settings.PREFECT_API_SERVICES_CANCELLATION_CLEANUP_TIMEOUT_SECONDS)
+        # ``inf`` keeps Prefect 2.8.7's behaviour: cancelling runs wait for an agent forever.
+        if math.isfinite(timeout):
+            stuck = StateCreate(type=StateType.CANCELLED, message=stuck_cancelling_message(timeout))
+            transition_in_pages(
+                lambda limit, after_id: run_maintenance.lock_stuck_cancelling_flow_runs(
+                    now - dt.timedelta(seconds=timeout), limit, after_id
+                ),
+                lambda run: force_flow_run_state(run.id, stuck),
+                self.batch_size,
+            )
+        since = now - CANCELLED_WITHIN
         transition_in_pages(
             lambda limit, after_id: run_maintenance.lock_unfinished_task_runs_of_cancelled_flow_runs(
                 since, limit, after_id

@@ -41,6 +41,9 @@ SERVICES: tuple[str, ...] = (
     "api.services.pause_expirations.FailExpiredPauses",
     "api.services.cancellation_cleanup.CancellationCleanup",
     "api.services.flow_run_notifications.FlowRunNotifications",
+    # Run health and retention (issue 11).
+    "api.services.crashed_runs.CrashedRuns",
+    "api.services.retention.Retention",
 )
 
 # Called in order after migrations; each failure is logged as a warning, never fatal.

@@ -153,12 +153,16 @@ def test_every_listed_service_has_its_enable_flag_and_interval(settings) -> None
         "FailExpiredPauses",
         "CancellationCleanup",
         "FlowRunNotifications",
+        "CrashedRuns",
+        "Retention",
     }
     settings.PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS = 61
     settings.PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS = 6
     settings.PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS = 7
     settings.PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS = 21
     settings.PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS = 3
+    settings.PREFECT_API_SERVICES_CRASHED_RUNS_LOOP_SECONDS = 62
+    settings.PREFECT_API_SERVICES_RETENTION_LOOP_SECONDS = 3601
     intervals = {cls.__name__: cls().loop_seconds for cls in classes}
     assert intervals == {
         "Scheduler": 61.0,
@@ -168,8 +172,12 @@ def test_every_listed_service_has_its_enable_flag_and_interval(settings) -> None
         "FailExpiredPauses": 7.0,
         "CancellationCleanup": 21.0,
         "FlowRunNotifications": 3.0,
+        "CrashedRuns": 62.0,
+        "Retention": 3601.0,
     }
     settings.PREFECT_API_SERVICES_LATE_RUNS_ENABLED = False
     settings.PREFECT_API_SERVICES_SCHEDULER_ENABLED = False
+    settings.PREFECT_API_SERVICES_CRASHED_RUNS_ENABLED = False
+    settings.PREFECT_API_SERVICES_RETENTION_ENABLED = False
     remaining = {cls.__name__ for cls in launcher.enabled_services()}
     assert remaining == {"FailExpiredPauses", "CancellationCleanup", "FlowRunNotifications"}

@@ -38,6 +38,8 @@ SERVICE_FLAGS = {
     "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
     "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED": "false",
     "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED": "false",
+    "PREFECT_API_SERVICES_CRASHED_RUNS_ENABLED": "false",
+    "PREFECT_API_SERVICES_RETENTION_ENABLED": "false",
     "PREFECT_API_SERVICES_LATE_RUNS_ENABLED": "true",
     "PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS": "0.2",
 }
@@ -63,6 +65,8 @@ def test_list_shows_each_service_and_its_flag(scratch_database_env) -> None:
         "FailExpiredPauses": "enabled",
         "CancellationCleanup": "enabled",
         "FlowRunNotifications": "enabled",
+        "CrashedRuns": "enabled",
+        "Retention": "enabled",
     }
 
 
