@@ -293,6 +293,11 @@ class APIGuardMiddleware:
             outcome = AuditEvent.Outcome.REVEALED
         else:
             return
+        if status == 503 and response.has_header("Retry-After"):
+            # The database is unavailable (see exception_response): a row cannot be
+            # written, and trying would hold the answer for another pool timeout.
+            logger.warning("Audit row of %s %s not written: database unavailable", request.method, request.path)
+            return
         try:
             self._write_row(request, state, status, outcome, response)
         except Exception:  # noqa: BLE001 - the answer is already decided; say so loudly

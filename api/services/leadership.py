@@ -30,6 +30,7 @@ import uuid
 from django.db import connections
 
 from api.crud import locks, service_leases
+from api.utilities.database import describe, is_database_unavailable
 
 logger = logging.getLogger("orion.services")
 
@@ -69,8 +70,12 @@ class Leadership(abc.ABC):
         """
         try:
             leading = self._hold()
-        except Exception:  # noqa: BLE001 - an election failure must not end the loop
-            logger.warning("%s: could not check which process runs it", self.service, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - an election failure must not end the loop
+            if is_database_unavailable(exc):
+                # Expected during an outage: one line per pass, not a traceback each time.
+                logger.warning("%s: could not check which process runs it: %s", self.service, describe(exc))
+            else:
+                logger.warning("%s: could not check which process runs it", self.service, exc_info=True)
             leading = False
         if leading != self.leading:
             if leading:

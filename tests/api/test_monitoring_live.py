@@ -137,6 +137,8 @@ def test_heartbeats_of_a_separate_services_process_show_in_the_metrics(shared_da
         "FailExpiredPauses",
         "CancellationCleanup",
         "FlowRunNotifications",
+        "CrashedRuns",
+        "Retention",
     }
 
     with serving(api_env, tmp_path / "api.log") as api, services_process(services_env, tmp_path / "services.log"):

@@ -122,6 +122,8 @@ def test_disabled_services_are_neither_listed_nor_waited_for(client, settings, l
         "PAUSE_EXPIRATIONS",
         "CANCELLATION_CLEANUP",
         "FLOW_RUN_NOTIFICATIONS",
+        "CRASHED_RUNS",
+        "RETENTION",
     ):
         setattr(settings, f"PREFECT_API_SERVICES_{flag}_ENABLED", False)
     beat("MarkLateRuns", seconds_ago=86400, loop_seconds=5.0)  # left over from when it ran

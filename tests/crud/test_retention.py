@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import models
+from api.crud import audit as crud_audit
 from api.crud import block_documents, block_schemas, block_types, deployments, logs, retention
 from api.orchestration import set_flow_run_state, set_task_run_state
 from api.schemas import actions
@@ -240,6 +241,7 @@ def test_purge_deletes_expired_finished_runs_only(make_document) -> None:
         "artifacts": 6,
         "block_documents": 7,
         "flow_run_notification_queue": 0,
+        "api_audit_event": 0,
     }
     assert models.FlowRun.objects.count() == 7  # the dry run deleted nothing
 
@@ -287,8 +289,20 @@ def test_purged_by_age_tables_are_extension_points(make_document, monkeypatch) -
 
     counts = retention.purge(cutoff())
 
-    assert counts.by_age == {"flow_run_notification_queue": 1, "saved_search": 0}
+    assert counts.by_age == {"flow_run_notification_queue": 1, "api_audit_event": 0, "saved_search": 0}
     assert models.FlowRun.objects.filter(id=run.id).exists()
+
+
+def test_old_audit_rows_are_purged_recent_ones_kept() -> None:
+    fields = {"method": "POST", "path": "/api/flows/", "status": 201, "outcome": models.AuditEvent.Outcome.COMMITTED}
+    old = crud_audit.create_audit_event(at=ago(CUTOFF_DAYS + 1), **fields)
+    recent = crud_audit.create_audit_event(**fields)
+
+    counts = retention.purge(cutoff())
+
+    assert counts.by_age["api_audit_event"] == 1
+    assert not models.AuditEvent.objects.filter(id=old.id).exists()
+    assert models.AuditEvent.objects.filter(id=recent.id).exists()
 
 
 def test_purge_pauses_after_every_transaction_and_stops_when_asked(make_document) -> None:
