@@ -125,8 +125,13 @@ def intervals(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[
     ``MAX_INTERVALS``; the last one may pass ``end``)."""
     result = []
     while start < end and len(result) < MAX_INTERVALS:
-        result.append((start, start + step))
-        start += step
+        try:
+            high = start + step
+        except OverflowError:  # a step past year 9999: the last interval is open-ended
+            result.append((start, dt.datetime.max.replace(tzinfo=start.tzinfo)))
+            break
+        result.append((start, high))
+        start = high
     return result
 
 
