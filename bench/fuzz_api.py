@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Schema fuzzing: schemathesis over this server's own ``/api/openapi.json``.
 
-    .venv/bin/python bench/fuzz_api.py [--max-examples 25] [--seed 20230330] [--timeout 1200]
+    .venv/bin/python bench/fuzz_api.py [--max-examples 25] [--seed 20230330] [--phases ...] [--timeout 1200]
 
 Starts this server under daphne on a free loopback port with a throw-away database (a
 temporary SQLite file, or a fresh PostgreSQL database when ``DATABASE_URL`` names a
@@ -89,6 +89,8 @@ def run_pass(schema_url: str, report_dir: Path, name: str, selection: list[str],
         str(args.max_examples),
         "--seed",
         str(args.seed),
+        "--phases",
+        args.phases,
         "--workers",
         "1",
         "--request-timeout",
@@ -114,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-examples", type=int, default=25, help="test cases per operation (default 25)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "--phases", default="examples,coverage,fuzzing,stateful", help="schemathesis phases (default: all four)"
+    )
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds one pass may take (default 1200)")
     parser.add_argument("--keep", type=Path, help="directory to keep the reports and server log in")
     args = parser.parse_args(argv)
@@ -134,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         server.stop()
-    print(f"database={database} seed={args.seed} max_examples={args.max_examples} checks={','.join(CHECKS)}")
+    print(
+        f"database={database} seed={args.seed} max_examples={args.max_examples} phases={args.phases} "
+        f"checks={','.join(CHECKS)}"
+    )
     for outcome in outcomes:
         print(
             f"  {outcome.name:>13}: {outcome.operations} operations, {outcome.cases} cases, "

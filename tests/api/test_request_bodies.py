@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.test import Client
 
 from api.schemas.base import RequestBody
@@ -175,10 +175,9 @@ def snapshot() -> dict[str, tuple[int, Any]]:
     """Row count and latest ``updated`` of every API table."""
     state: dict[str, tuple[int, Any]] = {}
     for model in apps.get_app_config("api").get_models():
-        rows = model.objects.all()
         has_updated = any(field.name == "updated" for field in model._meta.fields)
-        latest = rows.aggregate(latest=Max("updated"))["latest"] if has_updated else None
-        state[model.__name__] = (rows.count(), latest)
+        values = model.objects.aggregate(rows=Count("pk"), **({"latest": Max("updated")} if has_updated else {}))
+        state[model.__name__] = (values["rows"], values.get("latest"))
     return state
 
 
