@@ -102,7 +102,9 @@ def run_pass(schema_url: str, report_dir: Path, name: str, selection: list[str],
         *selection,
     ]
     print(f"$ {' '.join(command)}", flush=True)
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
+    # Run from the report directory: schemathesis keeps a cache (and replays old crashes)
+    # in its working directory, and each run must start from nothing but its seed.
+    result = subprocess.run(command, cwd=report_dir, capture_output=True, text=True, timeout=args.timeout)
     (report_dir / f"{name}.log").write_text(result.stdout + result.stderr)
     if not report.exists():
         raise RuntimeError(f"schemathesis wrote no report (exit {result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
