@@ -36,18 +36,22 @@ DATETIME_MIN = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
 DATETIME_MAX = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
 
 
+def _out_of_range() -> PydanticCustomError:
+    return PydanticCustomError(
+        "value_error.datetime_range",
+        "Datetime must be between {min} and {max} (UTC).",
+        {"min": format_datetime(DATETIME_MIN), "max": format_datetime(DATETIME_MAX)},
+    )
+
+
 def _to_utc(value: dt.datetime) -> dt.datetime:
     # Naive input is taken as UTC, as the original server does.
     try:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:  # an offset that pushes the instant past year 1 or 9999
-        value = DATETIME_MIN - dt.timedelta(days=1)
+        raise _out_of_range() from None
     if not DATETIME_MIN <= value <= DATETIME_MAX:
-        raise PydanticCustomError(
-            "value_error.datetime_range",
-            "Datetime must be between {min} and {max} (UTC).",
-            {"min": format_datetime(DATETIME_MIN), "max": format_datetime(DATETIME_MAX)},
-        )
+        raise _out_of_range()
     return value
 
 

@@ -30,6 +30,7 @@ from ninja.responses import Status
 from ninja.signature.utils import get_typed_signature
 
 from api.errors import ObjectNotFoundError, OrionHTTPError
+from api.schemas.base import RequestBody
 
 logger = logging.getLogger("orion.server")
 
@@ -274,8 +275,6 @@ def _with_default_bodies(signature: inspect.Signature) -> inspect.Signature:
     default (the 2.8.7 UI posts ``get_runs`` without one); a single-model body stays
     required, as there.
     """
-    from api.schemas.base import RequestBody
-
     parameters = []
     for parameter in signature.parameters.values():
         annotation = parameter.annotation
