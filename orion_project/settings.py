@@ -259,8 +259,11 @@ WHITENOISE_ROOT = UI_ROOT if PREFECT_UI_ENABLED else None
 WHITENOISE_MAX_AGE = 60
 WHITENOISE_INDEX_FILE = True
 
-# Request bodies carry large log batches (the client sends up to 4 MB at once).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+# --- Hostile input (issue 13): the request body limit --------------------------------
+# Request bodies carry large log batches (the client sends up to 4 MB at once; the
+# original server has no limit and takes a 20 MB batch). Larger bodies are a 413.
+ORION_MAX_REQUEST_BODY_MB = env_float("ORION_MAX_REQUEST_BODY_MB", 32.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(ORION_MAX_REQUEST_BODY_MB * 1024 * 1024)
 
 NINJA_PAGINATION_MAX_LIMIT = PREFECT_API_DEFAULT_LIMIT
 

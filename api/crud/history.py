@@ -23,6 +23,7 @@ from api import models
 from api.crud.filters import flow_runs_q, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.schemas import filters
+from api.schemas.base import DATETIME_MAX
 from api.schemas.responses import HistoryResponse, HistoryResponseState, SimpleFlowRun
 from api.schemas.states import TERMINAL_STATES, StateType
 
@@ -125,8 +126,10 @@ def intervals(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[
     ``MAX_INTERVALS``; the last one may pass ``end``)."""
     result = []
     while start < end and len(result) < MAX_INTERVALS:
-        result.append((start, start + step))
-        start += step
+        # A step past the last datetime the API stores ends the last interval there.
+        high = start + step if DATETIME_MAX - start > step else DATETIME_MAX
+        result.append((start, high))
+        start = high
     return result
 
 

@@ -9,8 +9,8 @@ from api.models.base import ORMBaseModel
 class Artifact(ORMBaseModel):
     """An artifact; run ids are not foreign keys, as in the original."""
 
-    key = models.CharField(max_length=255, null=True, blank=True)
-    type = models.CharField(max_length=255, null=True, blank=True)
+    key = models.TextField(null=True, blank=True)
+    type = models.TextField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     data = models.JSONField(null=True, blank=True)
     # The wire name is ``metadata_``; Django forbids a trailing underscore in field names.

@@ -8,10 +8,10 @@ from api.models.base import ORMBaseModel
 class BlockType(ORMBaseModel):
     """A kind of block (``local-file-system``, ``secret``, ...)."""
 
-    name = models.CharField(max_length=255)
-    slug = models.CharField(max_length=255)
-    logo_url = models.CharField(max_length=2048, null=True, blank=True)
-    documentation_url = models.CharField(max_length=2048, null=True, blank=True)
+    name = models.TextField()
+    slug = models.TextField()
+    logo_url = models.TextField(null=True, blank=True)
+    documentation_url = models.TextField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     code_example = models.TextField(null=True, blank=True)
     is_protected = models.BooleanField(default=False)
@@ -28,8 +28,8 @@ class BlockType(ORMBaseModel):
 class BlockSchema(ORMBaseModel):
     """One version of a block type's JSON schema, identified by checksum."""
 
-    checksum = models.CharField(max_length=255)
-    version = models.CharField(max_length=255, default="non-versioned")
+    checksum = models.TextField()
+    version = models.TextField(default="non-versioned")
     fields = models.JSONField(default=dict)
     capabilities = models.JSONField(default=list)
     block_type = models.ForeignKey("api.BlockType", on_delete=models.CASCADE, related_name="block_schemas")
@@ -53,7 +53,7 @@ class BlockSchema(ORMBaseModel):
 class BlockSchemaReference(ORMBaseModel):
     """A nested block field of a schema (``name``) pointing at the nested type's schema."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     parent_block_schema = models.ForeignKey(
         "api.BlockSchema", on_delete=models.CASCADE, related_name="references"
     )
@@ -68,7 +68,7 @@ class BlockSchemaReference(ORMBaseModel):
 class BlockDocument(ORMBaseModel):
     """A saved block: its data is encrypted at rest (a Fernet token)."""
 
-    name = models.CharField(max_length=255, null=True, blank=True)
+    name = models.TextField(null=True, blank=True)
     data = models.TextField(default="")
     is_anonymous = models.BooleanField(default=False)
     block_type = models.ForeignKey("api.BlockType", on_delete=models.CASCADE, related_name="block_documents")
@@ -94,7 +94,7 @@ class BlockDocument(ORMBaseModel):
 class BlockDocumentReference(ORMBaseModel):
     """A nested saved block: field ``name`` of the parent document is another document."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     parent_block_document = models.ForeignKey(
         "api.BlockDocument", on_delete=models.CASCADE, related_name="references"
     )

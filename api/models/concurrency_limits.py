@@ -8,7 +8,7 @@ from api.models.base import ORMBaseModel
 class ConcurrencyLimit(ORMBaseModel):
     """At most ``concurrency_limit`` running task runs carrying ``tag``."""
 
-    tag = models.CharField(max_length=255)
+    tag = models.TextField()
     concurrency_limit = models.IntegerField()
     active_slots = models.JSONField(default=list)
 

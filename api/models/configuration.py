@@ -8,7 +8,7 @@ from api.models.base import ORMBaseModel
 class Configuration(ORMBaseModel):
     """One named JSON value."""
 
-    key = models.CharField(max_length=255, unique=True)
+    key = models.TextField(unique=True)
     value = models.JSONField(default=dict)
 
     class Meta:

@@ -8,20 +8,20 @@ from api.models.base import ORMBaseModel
 class Deployment(ORMBaseModel):
     """A flow packaged to run on a schedule or on demand."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="deployments")
-    version = models.CharField(max_length=255, null=True, blank=True)
+    version = models.TextField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
-    manifest_path = models.CharField(max_length=1024, null=True, blank=True)
-    path = models.CharField(max_length=1024, null=True, blank=True)
-    entrypoint = models.CharField(max_length=1024, null=True, blank=True)
+    manifest_path = models.TextField(null=True, blank=True)
+    path = models.TextField(null=True, blank=True)
+    entrypoint = models.TextField(null=True, blank=True)
     schedule = models.JSONField(null=True, blank=True)
     is_schedule_active = models.BooleanField(default=True)
     tags = models.JSONField(default=list)
     parameters = models.JSONField(default=dict)
     parameter_openapi_schema = models.JSONField(null=True, blank=True)
     infra_overrides = models.JSONField(default=dict)
-    work_queue_name = models.CharField(max_length=255, null=True, blank=True)
+    work_queue_name = models.TextField(null=True, blank=True)
     work_queue = models.ForeignKey(
         "api.WorkQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
     )

@@ -15,13 +15,13 @@ class FlowRun(RunBase):
     )
     # No foreign key, as in the original: a run outlives its deployment.
     deployment_id = models.UUIDField(null=True, blank=True)
-    work_queue_name = models.CharField(max_length=255, null=True, blank=True)
+    work_queue_name = models.TextField(null=True, blank=True)
     work_queue = models.ForeignKey(
         "api.WorkQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="flow_runs"
     )
-    flow_version = models.CharField(max_length=255, null=True, blank=True)
+    flow_version = models.TextField(null=True, blank=True)
     parameters = models.JSONField(default=dict)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.TextField(null=True, blank=True)
     context = models.JSONField(default=dict)
     parent_task_run = models.ForeignKey(
         "api.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="subflow_runs"
@@ -30,7 +30,7 @@ class FlowRun(RunBase):
     infrastructure_document = models.ForeignKey(
         "api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    infrastructure_pid = models.CharField(max_length=255, null=True, blank=True)
+    infrastructure_pid = models.TextField(null=True, blank=True)
     created_by = models.JSONField(null=True, blank=True)
 
     class Meta:

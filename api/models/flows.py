@@ -8,7 +8,7 @@ from api.models.base import ORMBaseModel
 class Flow(ORMBaseModel):
     """A named flow; runs and deployments hang off it."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     tags = models.JSONField(default=list)
 
     class Meta:

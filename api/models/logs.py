@@ -9,7 +9,7 @@ class Log(ORMBaseModel):
     """One log line. Run ids are not foreign keys (logs may arrive before or after runs);
     deleting a run deletes its logs explicitly."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     level = models.SmallIntegerField()
     message = models.TextField()
     timestamp = models.DateTimeField()

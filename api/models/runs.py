@@ -10,9 +10,9 @@ from api.models.base import ORMBaseModel
 class RunBase(ORMBaseModel):
     """Abstract run: denormalised current state and the run-time bookkeeping."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     state_type = models.CharField(max_length=10, null=True, blank=True)
-    state_name = models.CharField(max_length=255, null=True, blank=True)
+    state_name = models.TextField(null=True, blank=True)
     state_timestamp = models.DateTimeField(null=True, blank=True)
     run_count = models.IntegerField(default=0)
     expected_start_time = models.DateTimeField(null=True, blank=True)

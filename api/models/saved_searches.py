@@ -8,7 +8,7 @@ from api.models.base import ORMBaseModel
 class SavedSearch(ORMBaseModel):
     """A named list of UI filters."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     filters = models.JSONField(default=list)
 
     class Meta:

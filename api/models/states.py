@@ -10,7 +10,7 @@ class StateBase(ORMBaseModel):
 
     type = models.CharField(max_length=10)  # CANCELLING is ten characters
     timestamp = models.DateTimeField()
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     message = models.TextField(null=True, blank=True)
     state_details = models.JSONField(default=dict)
     data = models.JSONField(null=True, blank=True)

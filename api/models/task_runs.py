@@ -12,11 +12,11 @@ class TaskRun(RunBase):
     state = models.ForeignKey(
         "api.TaskRunState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    task_key = models.CharField(max_length=255)
-    dynamic_key = models.CharField(max_length=255)
+    task_key = models.TextField()
+    dynamic_key = models.TextField()
     cache_key = models.TextField(null=True, blank=True)
     cache_expiration = models.DateTimeField(null=True, blank=True)
-    task_version = models.CharField(max_length=255, null=True, blank=True)
+    task_version = models.TextField(null=True, blank=True)
     flow_run_run_count = models.IntegerField(default=0)
     task_inputs = models.JSONField(default=dict)
 

@@ -8,9 +8,9 @@ from api.models.base import ORMBaseModel
 class WorkPool(ORMBaseModel):
     """A pool of work queues served by workers of one type."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     description = models.TextField(null=True, blank=True)
-    type = models.CharField(max_length=255)
+    type = models.TextField()
     base_job_template = models.JSONField(default=dict)
     is_paused = models.BooleanField(default=False)
     concurrency_limit = models.IntegerField(null=True, blank=True)
@@ -30,7 +30,7 @@ class WorkPool(ORMBaseModel):
 class WorkQueue(ORMBaseModel):
     """A queue of scheduled runs inside a pool, polled by agents or workers."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="work_queues")
     description = models.TextField(default="", blank=True)
     is_paused = models.BooleanField(default=False)
@@ -59,7 +59,7 @@ class Worker(ORMBaseModel):
     """A worker that heartbeats into a pool."""
 
     work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="workers")
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     last_heartbeat_time = models.DateTimeField()
 
     class Meta:
@@ -76,7 +76,7 @@ class Worker(ORMBaseModel):
 class Agent(ORMBaseModel):
     """An agent that polled a work queue (written by ``get_runs`` with ``agent_id``)."""
 
-    name = models.CharField(max_length=255)
+    name = models.TextField()
     work_queue = models.ForeignKey("api.WorkQueue", on_delete=models.CASCADE, related_name="agents")
     last_activity_time = models.DateTimeField()
 

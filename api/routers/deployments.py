@@ -15,7 +15,7 @@ from api.crud import deployments, flow_runs
 from api.crud.transactions import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
-from api.schemas.base import DateTime, Limit, Offset, RequestBody
+from api.schemas.base import DateTime, Int32, Limit, Offset, RequestBody
 from api.schemas.core import WorkQueue
 from api.schemas.responses import DeploymentResponse, FlowRunResponse
 from api.schemas.sorting import DeploymentSort
@@ -51,8 +51,8 @@ class ScheduleRequest(RequestBody):
     start_time: Optional[DateTime] = None
     end_time: Optional[DateTime] = None
     min_time: Optional[dt.timedelta] = None
-    min_runs: Optional[int] = None
-    max_runs: Optional[int] = None
+    min_runs: Optional[Int32] = None
+    max_runs: Optional[Int32] = None
 
 
 def _response(row: Any) -> DeploymentResponse:

@@ -12,7 +12,7 @@ from api.crud import work_pools
 from api.crud.transactions import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
-from api.schemas.base import DateTime, Limit, Offset, RequestBody
+from api.schemas.base import DateTime, IndexedText, Limit, Offset, RequestBody
 from api.schemas.core import Worker, WorkPool, WorkQueue
 from api.schemas.responses import WorkerFlowRunResponse
 from api.utilities.server import OrionRouter
@@ -60,7 +60,7 @@ class WorkQueueFilterRequest(RequestBody):
 class HeartbeatRequest(RequestBody):
     """Body of ``POST /work_pools/{pool}/workers/heartbeat``."""
 
-    name: str
+    name: IndexedText
 
 
 class WorkerFilterRequest(RequestBody):

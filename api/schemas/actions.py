@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from api.schemas.base import ActionBaseModel, DateTime, LimitConfig
+from api.schemas.base import ActionBaseModel, DateTime, IndexedText, Int32, LimitConfig, SmallInt, check_text_bytes
 from api.schemas.core import FlowRunPolicy, QueueFilter, SavedSearchFilter, TaskInput, TaskRunPolicy
 from api.schemas.schedules import Schedule
 from api.schemas.states import StateCreate
@@ -54,8 +54,8 @@ BlockURL = Annotated[str, Field(min_length=1, max_length=2083), AfterValidator(_
 class BlockTypeCreate(ActionBaseModel):
     """Body of ``POST /block_types/``."""
 
-    name: Annotated[str, AfterValidator(check_name_characters)]
-    slug: str
+    name: Annotated[IndexedText, AfterValidator(check_name_characters)]
+    slug: IndexedText
     logo_url: Optional[BlockURL] = None
     documentation_url: Optional[BlockURL] = None
     description: Optional[str] = None
@@ -82,13 +82,13 @@ class BlockSchemaCreate(ActionBaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     block_type_id: UUID
     capabilities: list[str] = Field(default_factory=list)
-    version: str = "non-versioned"
+    version: IndexedText = "non-versioned"
 
 
 class BlockDocumentCreate(ActionBaseModel):
     """Body of ``POST /block_documents/``; anonymous documents may omit their name."""
 
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
     data: dict[str, Any] = Field(default_factory=dict)
     block_schema_id: UUID
     block_type_id: UUID
@@ -116,7 +116,7 @@ class BlockDocumentUpdate(ActionBaseModel):
 
 # --- Flows, runs, logs, concurrency limits, saved searches -------------------------
 
-FlowName = Annotated[str, AfterValidator(check_name_characters)]
+FlowName = Annotated[IndexedText, AfterValidator(check_name_characters)]
 
 
 class FlowCreate(ActionBaseModel):
@@ -136,28 +136,31 @@ class FlowRunCreate(ActionBaseModel):
     """Body of ``POST /flow_runs/``; without a name the server picks one."""
 
     state: Optional[StateCreate] = None
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
     flow_id: UUID
     deployment_id: Optional[UUID] = None
-    flow_version: Optional[str] = None
+    flow_version: Optional[IndexedText] = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
     parent_task_run_id: Optional[UUID] = None
     infrastructure_document_id: Optional[UUID] = None
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
     tags: list[str] = Field(default_factory=list)
-    idempotency_key: Optional[str] = None
+    idempotency_key: Optional[IndexedText] = None
 
 
 class FlowRunUpdate(ActionBaseModel):
     """Body of ``PATCH /flow_runs/{id}``: only the keys sent are written."""
 
-    name: Optional[str] = None
-    flow_version: Optional[str] = None
+    name: Optional[IndexedText] = None
+    flow_version: Optional[IndexedText] = None
     parameters: Optional[dict[str, Any]] = None
     empirical_policy: Optional[FlowRunPolicy] = None
     tags: Optional[list[str]] = None
     infrastructure_pid: Optional[str] = None
+
+
+CACHE_KEY_MAX_BYTES = 2600
 
 
 def _check_cache_key_length(value: Optional[str]) -> Optional[str]:
@@ -166,17 +169,18 @@ def _check_cache_key_length(value: Optional[str]) -> Optional[str]:
         raise PydanticCustomError(
             "value_error", f"Cache key exceeded maximum allowed length of {limit} characters."
         )
-    return value
+    # The cache-key index holds one key per entry: the b-tree bound, whatever the setting.
+    return check_text_bytes(value, CACHE_KEY_MAX_BYTES) if value is not None else None
 
 
 class TaskRunCreate(ActionBaseModel):
     """Body of ``POST /task_runs/``; (flow_run_id, task_key, dynamic_key) identifies the run."""
 
     state: Optional[StateCreate] = None
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
     flow_run_id: UUID
-    task_key: str
-    dynamic_key: str
+    task_key: IndexedText
+    dynamic_key: IndexedText
     cache_key: Annotated[Optional[str], AfterValidator(_check_cache_key_length)] = None
     cache_expiration: Optional[DateTime] = None
     task_version: Optional[str] = None
@@ -188,14 +192,14 @@ class TaskRunCreate(ActionBaseModel):
 class TaskRunUpdate(ActionBaseModel):
     """Body of ``PATCH /task_runs/{id}``."""
 
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
 
 
 class LogCreate(ActionBaseModel):
     """One element of the ``POST /logs/`` array."""
 
     name: str
-    level: int
+    level: SmallInt
     message: str
     timestamp: DateTime
     flow_run_id: UUID
@@ -205,14 +209,14 @@ class LogCreate(ActionBaseModel):
 class ConcurrencyLimitCreate(ActionBaseModel):
     """Body of ``POST /concurrency_limits/`` (an upsert by tag)."""
 
-    tag: str
-    concurrency_limit: int
+    tag: IndexedText
+    concurrency_limit: Int32
 
 
 class SavedSearchCreate(ActionBaseModel):
     """Body of ``PUT /saved_searches/`` (an upsert by name)."""
 
-    name: str
+    name: IndexedText
     filters: list[SavedSearchFilter] = Field(default_factory=list)
 
 
@@ -256,7 +260,7 @@ class DeploymentCreate(ActionBaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     manifest_path: Optional[str] = None
-    work_queue_name: Optional[str] = None
+    work_queue_name: Optional[IndexedText] = None
     work_pool_name: Optional[str] = None
     storage_document_id: Optional[UUID] = None
     infrastructure_document_id: Optional[UUID] = None
@@ -298,7 +302,7 @@ class DeploymentUpdate(_PartialUpdate):
     is_schedule_active: bool = True
     parameters: Optional[dict[str, Any]] = None
     tags: Optional[list[str]] = None
-    work_queue_name: Optional[str] = None
+    work_queue_name: Optional[IndexedText] = None
     work_pool_name: Optional[str] = None
     path: Optional[str] = None
     infra_overrides: Optional[dict[str, Any]] = None
@@ -317,17 +321,17 @@ class DeploymentFlowRunCreate(ActionBaseModel):
     """Body of ``POST /deployments/{id}/create_flow_run``."""
 
     state: Optional[StateCreate] = None
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
     infrastructure_document_id: Optional[UUID] = None
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
     tags: list[str] = Field(default_factory=list)
-    idempotency_key: Optional[str] = None
+    idempotency_key: Optional[IndexedText] = None
     parent_task_run_id: Optional[UUID] = None
 
 
-NonNegativeLimit = Annotated[int, Field(ge=0)]
+NonNegativeLimit = Annotated[Int32, Field(ge=0)]
 
 
 class WorkQueueCreate(ActionBaseModel):
@@ -337,7 +341,7 @@ class WorkQueueCreate(ActionBaseModel):
     description: Optional[str] = ""
     is_paused: bool = False
     concurrency_limit: Optional[NonNegativeLimit] = None
-    priority: Optional[Annotated[int, Field(ge=1)]] = None
+    priority: Optional[Annotated[Int32, Field(ge=1)]] = None
     filter: Optional[QueueFilter] = None
 
 
@@ -350,7 +354,7 @@ class WorkQueueUpdate(_PartialUpdate):
     description: Optional[str] = None
     is_paused: bool = False
     concurrency_limit: Optional[NonNegativeLimit] = None
-    priority: Optional[Annotated[int, Field(ge=1)]] = None
+    priority: Optional[Annotated[Int32, Field(ge=1)]] = None
     last_polled: Optional[DateTime] = None
     filter: Optional[QueueFilter] = None
 
@@ -440,7 +444,7 @@ def _artifact_key(value: Optional[str]) -> Optional[str]:
 class ArtifactCreate(ActionBaseModel):
     """Body of ``POST /experimental/artifacts/``."""
 
-    key: Annotated[Optional[str], AfterValidator(_artifact_key)] = None
+    key: Annotated[Optional[IndexedText], AfterValidator(_artifact_key)] = None
     type: Optional[str] = None
     description: Optional[str] = None
     data: Optional[Any] = None

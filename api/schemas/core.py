@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AliasChoices, ConfigDict, Field, model_validator
 
-from api.schemas.base import DateTime, Duration, ORMBaseModel, PrefectBaseModel
+from api.schemas.base import DateTime, Duration, Int32, ORMBaseModel, PrefectBaseModel
 from api.schemas.schedules import Schedule
 from api.schemas.states import State, StateType
 
@@ -78,13 +78,17 @@ class Flow(ORMBaseModel):
     tags: list[str] = Field(default_factory=list)
 
 
+# Retry delays become whole seconds added to "now": held to the 32-bit range like retries.
+RetryDelaySeconds = Annotated[float, Field(ge=-(2**31), le=2**31 - 1)]
+
+
 class FlowRunPolicy(PrefectBaseModel):
     """Retry and pause bookkeeping of a flow run."""
 
-    max_retries: int = 0
-    retry_delay_seconds: float = 0
-    retries: Optional[int] = None
-    retry_delay: Optional[int] = None
+    max_retries: Int32 = 0
+    retry_delay_seconds: RetryDelaySeconds = 0
+    retries: Optional[Int32] = None
+    retry_delay: Optional[Int32] = None
     pause_keys: Optional[set[str]] = Field(default_factory=set)
     resuming: Optional[bool] = False
 
@@ -98,15 +102,15 @@ class FlowRunPolicy(PrefectBaseModel):
         return self
 
 
-NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeInt = Annotated[Int32, Field(ge=0)]
 
 
 class TaskRunPolicy(PrefectBaseModel):
     """Retry settings of a task run."""
 
-    max_retries: int = 0
-    retry_delay_seconds: float = 0
-    retries: Optional[int] = None
+    max_retries: Int32 = 0
+    retry_delay_seconds: RetryDelaySeconds = 0
+    retries: Optional[Int32] = None
     retry_delay: Union[None, NonNegativeInt, Annotated[list[NonNegativeInt], Field(max_length=50)]] = None
     retry_jitter_factor: Optional[Annotated[float, Field(ge=0.0)]] = None
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from api.schemas.base import DateTime, FilterBaseModel
+from api.schemas.base import DateTime, FilterBaseModel, Int64
 from api.schemas.states import StateType
 
 
@@ -231,8 +231,8 @@ class SubflowRunsExists(FilterBaseModel):
 class LevelRange(FilterBaseModel):
     """``ge_``: level at least this; ``le_``: level at most this."""
 
-    ge_: Optional[int] = None
-    le_: Optional[int] = None
+    ge_: Optional[Int64] = None
+    le_: Optional[Int64] = None
 
 
 class FlowFilter(FilterBaseModel):

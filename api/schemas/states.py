@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from api.schemas.base import ActionBaseModel, DateTime, PrefectBaseModel
+from api.schemas.base import ActionBaseModel, DateTime, IndexedText, PrefectBaseModel
 
 
 class StateType(str, enum.Enum):
@@ -70,7 +70,7 @@ class StateCreate(ActionBaseModel):
     """A proposed state. ``id`` and ``timestamp`` are accepted and ignored."""
 
     type: StateType
-    name: Optional[str] = None
+    name: Optional[IndexedText] = None
     message: Optional[str] = None
     data: Optional[Any] = None
     state_details: StateDetails = Field(default_factory=StateDetails)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import uuid
 from typing import Any
 
@@ -33,9 +34,17 @@ def _default(value: Any) -> Any:
 
 
 def dumps(data: Any) -> bytes:
-    """Serialize ``data`` to JSON bytes, formatting datetimes with microseconds and +00:00."""
-    # orjson drops a zero microsecond part; passthrough hands every datetime to _default.
-    return orjson.dumps(data, default=_default, option=_OPTIONS | orjson.OPT_PASSTHROUGH_DATETIME)
+    """Serialize ``data`` to JSON bytes, formatting datetimes with microseconds and +00:00.
+
+    Integers beyond 64 bits (valid JSON, stored as sent) and lone surrogates (echoed in a
+    422) are outside what orjson writes; those rare documents go through the standard
+    library instead, which writes both (surrogates as ``\\u`` escapes).
+    """
+    try:
+        # orjson drops a zero microsecond part; passthrough hands every datetime to _default.
+        return orjson.dumps(data, default=_default, option=_OPTIONS | orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        return json.dumps(data, default=_default, separators=(",", ":")).encode()
 
 
 class ORJSONRenderer(BaseRenderer):

@@ -33,6 +33,7 @@ from ninja.responses import Status
 from ninja.signature.utils import get_typed_signature
 
 from api.errors import ObjectNotFoundError, OrionHTTPError
+from api.schemas.base import RequestBody
 from api.utilities.database import describe, is_database_unavailable
 
 logger = logging.getLogger("orion.server")
@@ -283,6 +284,28 @@ def _with_status(view_func: Callable[..., Any], status: int) -> Callable[..., An
 
         wrapper = with_status
     # Ninja reads parameters from the signature; give it the view's, already resolved.
-    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    wrapper.__signature__ = _with_default_bodies(signature)  # type: ignore[attr-defined]
     del wrapper.__wrapped__  # type: ignore[attr-defined]
     return wrapper
+
+
+def _with_default_bodies(signature: inspect.Signature) -> inspect.Signature:
+    """Let a missing body mean "all defaults" for multi-parameter bodies that have them.
+
+    The original treats an absent body like ``{}`` when every body parameter has a
+    default (the 2.8.7 UI posts ``get_runs`` without one); a single-model body stays
+    required, as there.
+    """
+    parameters = []
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        if (
+            parameter.default is inspect.Parameter.empty
+            and isinstance(annotation, type)
+            and issubclass(annotation, RequestBody)
+            and not any(field.is_required() for field in annotation.model_fields.values())
+        ):
+            parameter = parameter.replace(default=annotation())
+        parameters.append(parameter)
+    return signature.replace(parameters=parameters)
+
