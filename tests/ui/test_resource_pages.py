@@ -148,3 +148,38 @@ def test_late_runs_have_their_own_tile_and_list_filters_work(page: Page, api: ht
     page.driver.find_element("css selector", "input.list-filter").send_keys(name)
     visible = [r.text for r in page.find_all("table.grid tbody tr") if r.is_displayed()]
     assert len(visible) == 1 and name in visible[0]
+
+
+def test_pool_queues_create_edit_pause_delete_and_pool_pause(page: Page, api: httpx.Client) -> None:
+    pool = api.post("/work_pools/", json={"name": f"pool-{uuid.uuid4().hex[:6]}", "type": "process"}).json()
+    loaded(page, f"/work-pools/work-pool/{pool['name']}", pool["name"])
+    page.click_text("Pause pool", ".pool-actions button")
+    page.wait_text("Resume pool", ".pool-actions")
+    assert api.get(f"/work_pools/{pool['name']}").json()["is_paused"] is True
+
+    page.click_text("Create a queue", ".pool-actions a")
+    page.wait_text(f"Create a queue in {pool['name']}", "#main h1")
+    fill(page, "name", "high")
+    fill(page, "priority", "1")
+    page.click_text("Create", "form button")
+    page.wait_text("high", ".page-header")
+    queue = api.get(f"/work_pools/{pool['name']}/queues/high").json()
+    assert queue["priority"] == 1
+    settle(page)
+    assert not failed_calls(page)
+
+    page.click_text("Pause", ".page-header button")
+    page.wait_text("Resume", ".page-header")
+    assert api.get(f"/work_pools/{pool['name']}/queues/high").json()["is_paused"] is True
+    page.click_text("Edit", ".page-header a")
+    page.wait_text("Edit high", "#main h1")
+    fill(page, "concurrency_limit", "7")
+    page.click_text("Save", "form button")
+    page.wait_text("7", ".summary")
+    assert api.get(f"/work_pools/{pool['name']}/queues/high").json()["concurrency_limit"] == 7
+
+    page.click_text("Delete", ".page-header button")
+    page.click_text("Delete", "dialog button")
+    page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{pool['name']}"), "the pool page after deleting")
+    names = [q["name"] for q in api.post(f"/work_pools/{pool['name']}/queues/filter", json={}).json()]
+    assert "high" not in names

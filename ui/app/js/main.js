@@ -18,6 +18,7 @@ import * as taskRun from "./pages/task_run.js";
 import * as workQueues from "./pages/work_queues.js";
 import * as concurrency from "./pages/concurrency.js";
 import * as settingsPage from "./pages/settings.js";
+import * as poolQueues from "./pages/pool_queues.js";
 import { applyTheme } from "./theme.js";
 
 const ROUTES = [
@@ -43,6 +44,9 @@ const ROUTES = [
   [/^\/concurrency-limits\/create$/, concurrency.renderCreate, "concurrency-limits"],
   [/^\/concurrency-limits\/concurrency-limit\/([\w-]+)$/, concurrency.renderOne, "concurrency-limits"],
   [/^\/settings$/, settingsPage.render, "settings"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/create$/, poolQueues.renderForm, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)$/, poolQueues.renderOne, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)\/edit$/, poolQueues.renderForm, "work-pools"],
 ];
 
 const NAV = [
