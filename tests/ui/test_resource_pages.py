@@ -183,3 +183,42 @@ def test_pool_queues_create_edit_pause_delete_and_pool_pause(page: Page, api: ht
     page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{pool['name']}"), "the pool page after deleting")
     names = [q["name"] for q in api.post(f"/work_pools/{pool['name']}/queues/filter", json={}).json()]
     assert "high" not in names
+
+
+def test_notification_create_edit_and_delete(page: Page, api: httpx.Client) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    block_type = api.get("/block_types/slug/slack-webhook").json()
+    schema = api.post("/block_schemas/filter", json={"block_schemas": {"block_type_id": {"any_": [block_type["id"]]}}}).json()[0]
+    name = f"alerts-{uuid.uuid4().hex[:6]}"
+    target = api.post("/block_documents/", json={
+        "name": name, "data": {"url": "https://hooks.example.invalid/x"}, "block_schema_id": schema["id"], "block_type_id": block_type["id"],
+    }).json()
+    before = {p["id"] for p in api.post("/flow_run_notification_policies/filter", json={}).json()}
+
+    loaded(page, "/notifications/create", "Create a notification")
+    page.click_text("Failed", ".state-picker label")
+    fill(page, "tags", "prod, nightly")
+    Select(page.driver.find_element("css selector", "select[name='block_document_id']")).select_by_value(target["id"])
+    page.click_text("Create", "form button")
+    page.wait_for(lambda: page.driver.current_url.endswith("/notifications"), "the notifications list")
+    page.wait_text(name)
+    created = [p for p in api.post("/flow_run_notification_policies/filter", json={}).json() if p["id"] not in before]
+    assert len(created) == 1
+    policy = created[0]
+    assert policy["state_names"] == ["Failed"] and policy["tags"] == ["prod", "nightly"]
+    assert policy["block_document_id"] == target["id"]
+
+    loaded(page, f"/notifications/edit/{policy['id']}", "Edit notification")
+    page.click_text("Crashed", ".state-picker label")
+    page.click_text("Save", "form button")
+    page.wait_for(lambda: page.driver.current_url.endswith("/notifications"), "the notifications list")
+    page.wait_text(name)
+    assert api.get(f"/flow_run_notification_policies/{policy['id']}").json()["state_names"] == ["Failed", "Crashed"]
+
+    row = next(r for r in page.find_all("table.grid tbody tr") if name in r.text)
+    row.find_element("css selector", "button.danger").click()
+    page.click_text("Delete", "dialog button")
+    page.wait_for(lambda: name not in page.text("#main"), "the deleted policy to leave the list")
+    with pytest.raises(AssertionError, match="404"):
+        api.get(f"/flow_run_notification_policies/{policy['id']}")

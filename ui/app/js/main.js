@@ -19,6 +19,7 @@ import * as workQueues from "./pages/work_queues.js";
 import * as concurrency from "./pages/concurrency.js";
 import * as settingsPage from "./pages/settings.js";
 import * as poolQueues from "./pages/pool_queues.js";
+import * as notifications from "./pages/notifications.js";
 import { applyTheme } from "./theme.js";
 
 const ROUTES = [
@@ -44,6 +45,8 @@ const ROUTES = [
   [/^\/concurrency-limits\/create$/, concurrency.renderCreate, "concurrency-limits"],
   [/^\/concurrency-limits\/concurrency-limit\/([\w-]+)$/, concurrency.renderOne, "concurrency-limits"],
   [/^\/settings$/, settingsPage.render, "settings"],
+  [/^\/notifications\/create$/, notifications.renderForm, "notifications"],
+  [/^\/notifications\/edit\/([\w-]+)$/, notifications.renderForm, "notifications"],
   [/^\/work-pools\/work-pool\/([^/]+)\/queue\/create$/, poolQueues.renderForm, "work-pools"],
   [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)$/, poolQueues.renderOne, "work-pools"],
   [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)\/edit$/, poolQueues.renderForm, "work-pools"],

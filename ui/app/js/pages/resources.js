@@ -3,6 +3,7 @@
 
 import { h, replace, errorBox, empty, fmtDate, tags, table, jsonBlock } from "../dom.js";
 import { tableFilter } from "../components.js";
+import { policyActions } from "./notifications.js";
 
 export async function renderBlocks(ctx) {
   const { api, signal } = ctx;
@@ -50,7 +51,8 @@ export async function renderNotifications(ctx) {
   ctx.title("Notifications");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications")), notice, body);
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications"),
+    h("div", { class: "actions" }, tableFilter(body, "Filter notifications"), ctx.canWrite ? ctx.link("/notifications/create", "Create a notification") : null)), notice, body);
   const load = async () => {
     const policies = await api.post("/flow_run_notification_policies/filter", { limit: 200 }, { signal });
     const ids = [...new Set(policies.map((p) => p.block_document_id))];
@@ -71,6 +73,7 @@ export async function renderNotifications(ctx) {
           replace(notice, errorBox(error));
         }
       } }), p.is_active ? " on" : " off") },
+      { label: "", cell: (p) => policyActions(ctx, p, notice, load) },
     ], policies) : empty("No notification policies."));
   };
   await load();
