@@ -222,3 +222,28 @@ def test_notification_create_edit_and_delete(page: Page, api: httpx.Client) -> N
     page.wait_for(lambda: name not in page.text("#main"), "the deleted policy to leave the list")
     with pytest.raises(AssertionError, match="404"):
         api.get(f"/flow_run_notification_policies/{policy['id']}")
+
+
+def test_lists_filter_and_pages_fit_a_narrow_window_with_visible_focus(page: Page, api: httpx.Client) -> None:
+    pool = api.post("/work_pools/", json={"name": f"narrow-{uuid.uuid4().hex[:6]}", "type": "process"}).json()
+    loaded(page, "/work-pools", "Work pools")
+    page.driver.find_element("css selector", "input.list-filter").send_keys(pool["name"])
+    visible = [r.text for r in page.find_all("table.grid tbody tr") if r.is_displayed()]
+    assert len(visible) == 1 and pool["name"] in visible[0]
+    # Keyboard focus (Tab from the filter to the pool's link) draws an outline.
+    page.driver.switch_to.active_element.send_keys("\t")
+    focused = page.driver.execute_script(
+        "const e = document.activeElement; return [e.tagName, e.matches(':focus-visible'), getComputedStyle(e).outlineStyle]"
+    )
+    assert focused[0] == "A" and focused[1] is True and focused[2] != "none", focused
+    loaded(page, "/deployments", "Deployments")
+    assert page.find_all("input.list-filter")
+
+    page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 420, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for path, heading in (("/work-queues", "Work queues"), ("/settings", "Settings"), (f"/work-pools/work-pool/{pool['name']}", pool["name"])):
+            loaded(page, path, heading)
+            width = page.driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 420, f"{path} is {width}px wide on a 420px window"
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})

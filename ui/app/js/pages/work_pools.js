@@ -2,6 +2,7 @@
 // runs) and workers.
 
 import { h, replace, loading, errorBox, empty, fmtDate, fmtRelative, table, facts } from "../dom.js";
+import { tableFilter } from "../components.js";
 import { poolActions, queueLink } from "./pool_queues.js";
 
 /** Queue health as the server defines it: polled in the last 60 s and no late runs. */
@@ -23,9 +24,10 @@ export async function renderList(ctx) {
     if (!queuesByPool.has(queue.work_pool_id)) queuesByPool.set(queue.work_pool_id, []);
     queuesByPool.get(queue.work_pool_id).push(queue);
   }
+  const body = h("section", { class: "panel" });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work pools")),
-    h("section", { class: "panel" }, pools.length ? table([
+    h("header", { class: "page-header" }, h("h1", {}, "Work pools"), tableFilter(body, "Filter pools")),
+    replace(body, pools.length ? table([
       { label: "Pool", cell: (pool) => ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}`, pool.name) },
       { label: "Type", cell: (pool) => pool.type },
       { label: "Queues", cell: (pool) => (queuesByPool.get(pool.id) || []).map((q) => h("span", { class: "tag" }, q.name)) },
