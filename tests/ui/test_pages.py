@@ -106,6 +106,7 @@ def test_cancel_and_delete_a_run(page: Page, api: httpx.Client) -> None:
     page.open(f"/flow-runs/flow-run/{run['id']}")
     page.wait_text("to-cancel", ".page-header")
     page.click_text("Cancel", ".page-header button")
+    page.click_text("Cancel run", "dialog button")
     page.wait_for(lambda: "Cancelling" in page.text(".page-header"), "the run to be cancelling")
     assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "CANCELLING"
 

@@ -200,7 +200,8 @@ export function runsTable(runs, flows, link, { compact = false } = {}) {
       h("td", {}, h("span", { class: "muted" }, `${flows.get(run.flow_id) || "flow"} / `), link(`/flow-runs/flow-run/${run.id}`, run.name)),
       h("td", {}, stateBadge(run.state_type, run.state_name)),
       h("td", { class: "nowrap" }, fmtDate(run.start_time || run.expected_start_time)),
-      h("td", {}, fmtDuration(run.estimated_run_time ?? run.total_run_time)),
+      // A run that never started has no duration yet, not "0ms".
+      h("td", {}, run.start_time ? fmtDuration(run.estimated_run_time ?? run.total_run_time) : "—"),
       compact ? null : h("td", {}, tags(run.tags))))));
 }
 
@@ -234,4 +235,42 @@ export function dialog(title, body, actions, { check } = {}) {
     document.body.append(element);
     element.showModal();
   });
+}
+
+/**
+ * Ask before a destructive action (delete, cancel); resolves true when confirmed.
+ * ``label`` names the button that goes ahead ("Delete", "Cancel run").
+ */
+export async function confirmAction(title, message, label = "Delete") {
+  const answer = await dialog(title, h("p", {}, message), [[label, "confirm", "danger"]]);
+  return answer === "confirm";
+}
+
+/** Read a form's named fields into an object; empty inputs are left out. */
+export function formValues(form) {
+  const values = {};
+  for (const element of form.elements) {
+    if (!element.name) continue;
+    if (element.type === "checkbox") values[element.name] = element.checked;
+    else if (element.value.trim() === "") continue;
+    else if (element.type === "number") values[element.name] = Number(element.value);
+    else values[element.name] = element.value.trim();
+  }
+  return values;
+}
+
+/** A labelled form field; ``input`` is the control (its ``name`` is the key). */
+export function field(label, input, hint) {
+  return h("label", { class: "field" }, h("span", { class: "field-label" }, label), input,
+    hint ? h("span", { class: "muted field-hint" }, hint) : null);
+}
+
+/** A text filter box over a rendered table: hides rows whose text does not match. */
+export function tableFilter(container, placeholder = "Filter") {
+  return h("input", { type: "search", class: "list-filter", placeholder, "aria-label": placeholder, oninput: (event) => {
+    const needle = event.target.value.trim().toLowerCase();
+    for (const row of container.querySelectorAll("tbody tr")) {
+      row.hidden = Boolean(needle) && !row.textContent.toLowerCase().includes(needle);
+    }
+  } });
 }

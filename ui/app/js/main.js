@@ -14,6 +14,13 @@ import * as workPools from "./pages/work_pools.js";
 import * as resources from "./pages/resources.js";
 import * as about from "./pages/about.js";
 import * as tokens from "./pages/tokens.js";
+import * as taskRun from "./pages/task_run.js";
+import * as workQueues from "./pages/work_queues.js";
+import * as concurrency from "./pages/concurrency.js";
+import * as settingsPage from "./pages/settings.js";
+import * as poolQueues from "./pages/pool_queues.js";
+import * as notifications from "./pages/notifications.js";
+import { applyTheme } from "./theme.js";
 
 const ROUTES = [
   [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
@@ -30,12 +37,25 @@ const ROUTES = [
   [/^\/notifications$/, resources.renderNotifications, "notifications"],
   [/^\/about$/, about.render, "about"],
   [/^\/tokens$/, tokens.render, "tokens"],
+  [/^\/flow-runs\/task-run\/([\w-]+)$/, taskRun.render, "flow-runs"],
+  [/^\/work-queues$/, workQueues.renderList, "work-queues"],
+  [/^\/work-queues\/create$/, workQueues.renderForm, "work-queues"],
+  [/^\/work-queues\/work-queue\/([\w-]+)$/, workQueues.renderOne, "work-queues"],
+  [/^\/work-queues\/work-queue\/([\w-]+)\/edit$/, workQueues.renderForm, "work-queues"],
+  [/^\/concurrency-limits\/create$/, concurrency.renderCreate, "concurrency-limits"],
+  [/^\/concurrency-limits\/concurrency-limit\/([\w-]+)$/, concurrency.renderOne, "concurrency-limits"],
+  [/^\/settings$/, settingsPage.render, "settings"],
+  [/^\/notifications\/create$/, notifications.renderForm, "notifications"],
+  [/^\/notifications\/edit\/([\w-]+)$/, notifications.renderForm, "notifications"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/create$/, poolQueues.renderForm, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)$/, poolQueues.renderOne, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/queue\/([^/]+)\/edit$/, poolQueues.renderForm, "work-pools"],
 ];
 
 const NAV = [
   ["dashboard", "Dashboard"], ["flow-runs", "Flow runs"], ["flows", "Flows"], ["deployments", "Deployments"],
-  ["work-pools", "Work pools"], ["blocks", "Blocks"], ["concurrency-limits", "Concurrency"],
-  ["notifications", "Notifications"], ["about", "About"],
+  ["work-pools", "Work pools"], ["work-queues", "Work queues"], ["blocks", "Blocks"], ["concurrency-limits", "Concurrency"],
+  ["notifications", "Notifications"], ["settings", "Settings"], ["about", "About"],
 ];
 
 const basePath = new URL(document.baseURI).pathname.replace(/\/?$/, "/");
@@ -185,4 +205,5 @@ async function start() {
   await render();
 }
 
+applyTheme();
 start();

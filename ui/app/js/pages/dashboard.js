@@ -40,6 +40,7 @@ export async function render(ctx) {
       flow_runs: { state: { name: { any_: ["Late"] } } }, sort: "EXPECTED_START_TIME_ASC", limit: 200,
     }, { signal });
     const workQueues = api.post("/work_queues/filter", { limit: 200 }, { signal });
+    const pools = api.post("/work_pools/filter", { limit: 200 }, { signal }).then((list) => new Map(list.map((p) => [p.id, p.name])), () => new Map());
     // Names are a nicety: without them the tables still show the runs.
     const names = Promise.all([failedRuns, lateRuns])
       .then(([a, b]) => flowNames(api, [...a, ...b].map((r) => r.flow_id), signal))
@@ -55,7 +56,7 @@ export async function render(ctx) {
         const runs = await lateRuns;
         return runs.length ? runsTable(runs.slice(0, 5), await names, ctx.link, { compact: true }) : empty("No late runs.");
       }),
-      section(queues, "Work queue health", async () => queueHealth(await workQueues, await lateRuns)),
+      section(queues, "Work queue health", async () => queueHealth(await workQueues, await lateRuns, await pools, ctx.link)),
     ]);
   };
   await load();
@@ -65,30 +66,38 @@ export async function render(ctx) {
 function countCards(history, ctx, windowName) {
   const totals = new Map();
   for (const bucket of history) {
-    for (const state of bucket.states) totals.set(state.state_type, (totals.get(state.state_type) || 0) + state.count_runs);
+    for (const state of bucket.states) {
+      // Late runs are SCHEDULED by type, but not "Scheduled" to a reader: their own tile.
+      const key = state.state_name === "Late" ? "LATE" : state.state_type;
+      totals.set(key, (totals.get(key) || 0) + state.count_runs);
+    }
   }
   const all = [...totals.values()].reduce((a, b) => a + b, 0);
+  const late = totals.get("LATE");
   return [
     h("div", { class: "card" }, h("span", { class: "card-count" }, all.toLocaleString()), h("span", {}, `Runs, last ${windowName}`)),
     STATE_TYPES.filter((type) => totals.get(type)).map((type) =>
       h("div", { class: "card", style: { borderTopColor: stateColour(type) }, dataset: { state: type } },
         h("span", { class: "card-count" }, totals.get(type).toLocaleString()),
         ctx.link(`/flow-runs?state=${type}`, titleCase(type)))),
+    late ? h("div", { class: "card", style: { borderTopColor: stateColour("SCHEDULED") }, dataset: { state: "LATE" } },
+      h("span", { class: "card-count" }, late.toLocaleString()), h("span", {}, "Late")) : null,
   ];
 }
 
-function queueHealth(queues, lateRuns) {
+function queueHealth(queues, lateRuns, pools, link) {
   if (!queues.length) return empty("No work queues yet.");
   const lateByQueue = new Map();
   for (const run of lateRuns) lateByQueue.set(run.work_queue_name, (lateByQueue.get(run.work_queue_name) || 0) + 1);
   return h("table", { class: "grid" },
-    h("thead", {}, h("tr", {}, ["Queue", "Health", "Late runs", "Last polled", "Paused"].map((label) => h("th", {}, label)))),
+    h("thead", {}, h("tr", {}, ["Queue", "Pool", "Health", "Late runs", "Last polled", "Paused"].map((label) => h("th", {}, label)))),
     h("tbody", {}, queues.map((queue) => {
       const lateCount = lateByQueue.get(queue.name) || 0;
       const polledRecently = queue.last_polled && Date.now() - new Date(queue.last_polled).getTime() <= 60000;
       const healthy = polledRecently && lateCount === 0;
       return h("tr", {},
-        h("td", {}, queue.name),
+        h("td", {}, link(`/work-queues/work-queue/${queue.id}`, queue.name)),
+        h("td", {}, pools.get(queue.work_pool_id) || "—"),
         h("td", {}, h("span", { class: healthy ? "health ok" : "health bad" }, healthy ? "Healthy" : "Unhealthy")),
         h("td", {}, String(lateCount)),
         h("td", { title: fmtDate(queue.last_polled) }, queue.last_polled ? fmtRelative(queue.last_polled) : "Never"),

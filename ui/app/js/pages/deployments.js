@@ -2,7 +2,7 @@
 // schedule on/off, and a deployment's own page.
 
 import { h, replace, loading, errorBox, empty, fmtDate, fmtDuration, tags, table, facts, jsonBlock } from "../dom.js";
-import { dialog, runsTable } from "../components.js";
+import { dialog, runsTable, tableFilter } from "../components.js";
 import { flowNames } from "../queries.js";
 
 /** Describe a deployment's schedule in a few words. */
@@ -88,7 +88,7 @@ export async function renderList(ctx) {
   ctx.title("Deployments");
   const notice = h("div", { class: "notice", role: "status" });
   const results = h("section", { class: "panel" }, loading());
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Deployments")), notice, results);
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Deployments"), tableFilter(results, "Filter deployments")), notice, results);
   const load = async () => {
     try {
       const deployments = await api.post("/deployments/filter", { sort: "NAME_ASC", limit: 200 }, { signal });

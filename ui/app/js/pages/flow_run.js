@@ -3,7 +3,7 @@
 // logs) are windowed: only the rows in view are in the page.
 
 import { h, replace, loading, errorBox, empty, stateBadge, fmtDate, fmtTime, fmtDuration, tags, jsonBlock, facts, table } from "../dom.js";
-import { VirtualList, dialog, stateColour } from "../components.js";
+import { VirtualList, dialog, stateColour, confirmAction } from "../components.js";
 import { throttle } from "../live.js";
 
 const LEVELS = [["0", "All levels"], ["10", "Debug and up"], ["20", "Info and up"], ["30", "Warning and up"], ["40", "Error and up"], ["50", "Critical"]];
@@ -43,7 +43,7 @@ export async function render(ctx) {
     emptyText: "This run has no task runs.",
     count: () => api.post("/task_runs/count", byRun, { signal }),
     fetchPage: (offset, limit) => api.post("/task_runs/filter", { ...byRun, sort: "EXPECTED_START_TIME_ASC", offset, limit }, { signal }),
-    renderRow: (task) => taskRow(task, run),
+    renderRow: (task) => taskRow(task, run, ctx.link),
   });
   const logs = new VirtualList({
     rowHeight: 22,
@@ -77,7 +77,9 @@ export async function render(ctx) {
     const type = run.state_type;
     const buttons = [];
     if (ACTIVE.includes(type)) {
-      buttons.push(h("button", { type: "button", onclick: () => act("Cancel", () => setState({ type: "CANCELLING", name: "Cancelling" })) }, "Cancel"));
+      buttons.push(h("button", { type: "button", onclick: async () => {
+        if (await confirmAction("Cancel this flow run?", `"${run.name}" will be cancelled.`, "Cancel run")) act("Cancel", () => setState({ type: "CANCELLING", name: "Cancelling" }));
+      } }, "Cancel"));
     }
     if (TERMINAL.includes(type) && run.deployment_id) {
       buttons.push(h("button", { type: "button", onclick: () => act("Retry", () => setState({
@@ -117,7 +119,7 @@ export async function render(ctx) {
         ["Expected start", fmtDate(run.expected_start_time)],
         ["Start", fmtDate(run.start_time)],
         ["End", fmtDate(run.end_time)],
-        ["Duration", fmtDuration(run.estimated_run_time ?? run.total_run_time)],
+        ["Duration", run.start_time ? fmtDuration(run.estimated_run_time ?? run.total_run_time) : "—"],
         ["Run count", String(run.run_count)],
         ["Tags", run.tags?.length ? tags(run.tags) : "—"],
         ["Admin", h("a", { href: ctx.href(`/admin/api/flowrun/${run.id}/change/`), class: "admin-link" }, "Open in Django admin")],
@@ -195,7 +197,7 @@ function span(run) {
   return start === null ? null : [start, Math.max(end, start + 1)];
 }
 
-function taskRow(task, run) {
+function taskRow(task, run, link) {
   const range = span(run);
   let bar = null;
   if (range && task.start_time) {
@@ -207,7 +209,7 @@ function taskRow(task, run) {
     bar = h("div", { class: "bar", style: { left: `${left}%`, width: `${width}%`, background: stateColour(task.state_type) } });
   }
   return h("div", { class: "task-row", dataset: { taskRunId: task.id } },
-    h("span", { class: "task-name", title: task.name }, task.name),
+    h("span", { class: "task-name", title: task.name }, link(`/flow-runs/task-run/${task.id}`, task.name)),
     h("span", { class: "task-state" }, stateBadge(task.state_type, task.state_name)),
     h("span", { class: "task-track", title: `${fmtDate(task.start_time)} → ${fmtDate(task.end_time)}` }, bar),
     h("span", { class: "task-duration" }, fmtDuration(task.estimated_run_time ?? task.total_run_time)));

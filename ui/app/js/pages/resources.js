@@ -2,6 +2,8 @@
 // and flow run notification policies.
 
 import { h, replace, errorBox, empty, fmtDate, tags, table, jsonBlock } from "../dom.js";
+import { tableFilter } from "../components.js";
+import { policyActions } from "./notifications.js";
 
 export async function renderBlocks(ctx) {
   const { api, signal } = ctx;
@@ -22,11 +24,12 @@ export async function renderConcurrencyLimits(ctx) {
   ctx.title("Concurrency limits");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Task run concurrency limits")), notice, body);
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Task run concurrency limits"),
+    h("div", { class: "actions" }, tableFilter(body, "Filter limits"), ctx.canWrite ? ctx.link("/concurrency-limits/create", "Create a limit") : null)), notice, body);
   const load = async () => {
     const limits = await api.post("/concurrency_limits/filter", { limit: 200 }, { signal });
     replace(body, limits.length ? table([
-      { label: "Tag", cell: (l) => h("span", { class: "tag" }, l.tag) },
+      { label: "Tag", cell: (l) => ctx.link(`/concurrency-limits/concurrency-limit/${l.id}`, l.tag) },
       { label: "Limit", cell: (l) => String(l.concurrency_limit) },
       { label: "Active slots", cell: (l) => String(l.active_slots.length) },
       { label: "Created", cell: (l) => fmtDate(l.created) },
@@ -48,7 +51,8 @@ export async function renderNotifications(ctx) {
   ctx.title("Notifications");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications")), notice, body);
+  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications"),
+    h("div", { class: "actions" }, tableFilter(body, "Filter notifications"), ctx.canWrite ? ctx.link("/notifications/create", "Create a notification") : null)), notice, body);
   const load = async () => {
     const policies = await api.post("/flow_run_notification_policies/filter", { limit: 200 }, { signal });
     const ids = [...new Set(policies.map((p) => p.block_document_id))];
@@ -69,6 +73,7 @@ export async function renderNotifications(ctx) {
           replace(notice, errorBox(error));
         }
       } }), p.is_active ? " on" : " off") },
+      { label: "", cell: (p) => policyActions(ctx, p, notice, load) },
     ], policies) : empty("No notification policies."));
   };
   await load();

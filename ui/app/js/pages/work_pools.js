@@ -2,6 +2,8 @@
 // runs) and workers.
 
 import { h, replace, loading, errorBox, empty, fmtDate, fmtRelative, table, facts } from "../dom.js";
+import { tableFilter } from "../components.js";
+import { poolActions, queueLink } from "./pool_queues.js";
 
 /** Queue health as the server defines it: polled in the last 60 s and no late runs. */
 function health(queue, lateCount) {
@@ -22,9 +24,10 @@ export async function renderList(ctx) {
     if (!queuesByPool.has(queue.work_pool_id)) queuesByPool.set(queue.work_pool_id, []);
     queuesByPool.get(queue.work_pool_id).push(queue);
   }
+  const body = h("section", { class: "panel" });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work pools")),
-    h("section", { class: "panel" }, pools.length ? table([
+    h("header", { class: "page-header" }, h("h1", {}, "Work pools"), tableFilter(body, "Filter pools")),
+    replace(body, pools.length ? table([
       { label: "Pool", cell: (pool) => ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}`, pool.name) },
       { label: "Type", cell: (pool) => pool.type },
       { label: "Queues", cell: (pool) => (queuesByPool.get(pool.id) || []).map((q) => h("span", { class: "tag" }, q.name)) },
@@ -41,8 +44,10 @@ export async function renderOne(ctx) {
   ctx.title(pool.name);
   const queuesSection = h("section", { class: "panel" }, h("h2", {}, "Queues"), loading());
   const workersSection = h("section", { class: "panel" }, h("h2", {}, "Workers"), loading());
+  const notice = h("div", { class: "notice", role: "status" });
   replace(ctx.root,
     h("header", { class: "page-header" }, h("h1", {}, pool.name)),
+    notice, poolActions(ctx, pool, notice, () => renderOne(ctx)),
     h("section", { class: "panel" }, facts([
       ["Type", pool.type], ["Description", pool.description || "—"], ["Status", pool.is_paused ? "Paused" : "Active"],
       ["Concurrency limit", (pool.concurrency_limit ?? "Unlimited").toString()], ["Created", fmtDate(pool.created)],
@@ -56,7 +61,7 @@ export async function renderOne(ctx) {
       const lateByQueue = new Map();
       for (const run of late) lateByQueue.set(run.work_queue_name, (lateByQueue.get(run.work_queue_name) || 0) + 1);
       replace(queuesSection, h("h2", {}, "Queues"), queues.length ? table([
-        { label: "Queue", cell: (q) => q.name },
+        { label: "Queue", cell: (q) => queueLink(ctx, pool, q) },
         { label: "Priority", cell: (q) => String(q.priority ?? "—") },
         { label: "Health", cell: (q) => health(q, lateByQueue.get(q.name) || 0) },
         { label: "Late runs", cell: (q) => String(lateByQueue.get(q.name) || 0) },
