@@ -14,6 +14,8 @@ import * as workPools from "./pages/work_pools.js";
 import * as resources from "./pages/resources.js";
 import * as about from "./pages/about.js";
 import * as tokens from "./pages/tokens.js";
+import * as blocks from "./pages/blocks.js";
+import * as deploymentForms from "./pages/deployment_forms.js";
 
 const ROUTES = [
   [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
@@ -25,7 +27,14 @@ const ROUTES = [
   [/^\/deployments\/deployment\/([\w-]+)$/, deployments.renderOne, "deployments"],
   [/^\/work-pools$/, workPools.renderList, "work-pools"],
   [/^\/work-pools\/work-pool\/([^/]+)$/, workPools.renderOne, "work-pools"],
-  [/^\/blocks$/, resources.renderBlocks, "blocks"],
+  [/^\/blocks$/, blocks.renderList, "blocks"],
+  [/^\/blocks\/catalog$/, blocks.renderCatalog, "blocks"],
+  [/^\/blocks\/catalog\/([\w-]+)$/, blocks.renderType, "blocks"],
+  [/^\/blocks\/catalog\/([\w-]+)\/create$/, blocks.renderCreate, "blocks"],
+  [/^\/blocks\/block\/([\w-]+)$/, blocks.renderOne, "blocks"],
+  [/^\/blocks\/block\/([\w-]+)\/edit$/, blocks.renderEdit, "blocks"],
+  [/^\/deployments\/deployment\/([\w-]+)\/run$/, deploymentForms.renderRun, "deployments"],
+  [/^\/deployments\/deployment\/([\w-]+)\/edit$/, deploymentForms.renderEdit, "deployments"],
   [/^\/concurrency-limits$/, resources.renderConcurrencyLimits, "concurrency-limits"],
   [/^\/notifications$/, resources.renderNotifications, "notifications"],
   [/^\/about$/, about.render, "about"],

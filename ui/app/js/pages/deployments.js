@@ -77,6 +77,8 @@ function controls(ctx, deployment, onChange, notice) {
   };
   return h("span", { class: "actions" },
     h("button", { type: "button", class: "primary", onclick: guard(() => runNow(ctx, deployment)) }, "Run now"),
+    ctx.link(`/deployments/deployment/${deployment.id}/run`, "Custom run"),
+    ctx.link(`/deployments/deployment/${deployment.id}/edit`, "Edit"),
     deployment.schedule ? h("button", { type: "button", onclick: guard(async () => {
       await ctx.api.post(`/deployments/${deployment.id}/${deployment.is_schedule_active ? "set_schedule_inactive" : "set_schedule_active"}`);
       await onChange();
