@@ -3,6 +3,7 @@ and its edit page; every change is checked through the API afterwards."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -224,3 +225,55 @@ def test_edit_a_deployment_and_its_schedule(page: Page, api: httpx.Client, deplo
     page.click_text("Save", "form button")
     page.wait_for(lambda: page.driver.current_url.endswith(f"/deployments/deployment/{deployment['id']}"), "the deployment page")
     assert api.get(f"/deployments/{deployment['id']}").json()["schedule"] is None
+
+
+def test_create_and_edit_a_work_pool_with_its_job_variables(page: Page, api: httpx.Client) -> None:
+    name = f"pool-{uuid.uuid4().hex[:6]}"
+    template = {
+        "job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
+        "variables": {
+            "type": "object",
+            "properties": {
+                "image": {"title": "Image", "type": "string", "default": "python:3.11"},
+                "cpu": {"title": "CPU", "type": "integer", "minimum": 1},
+            },
+        },
+    }
+    page.open("/work-pools")
+    page.wait_for(lambda: page.find_all("#main h1"), "the pools list")
+    page.click_text("Create work pool", "#main a .button")
+    page.wait_for(lambda: page.find_all("#pool-name"), "the create form")
+    assert_no_failed_calls(page)
+    fill(page, "#pool-name", name)
+    fill(page, "#pool-description", "GPU boxes")
+    fill(page, "#pool-limit", "3")
+    page.find_all("#pool-template")[0].find_element("xpath", "ancestor::details").click()
+    page.driver.execute_script(
+        "const t = document.getElementById('pool-template'); t.value = arguments[0]; t.dispatchEvent(new Event('change'))",
+        json.dumps(template),
+    )
+    page.wait_for(lambda: page.find_all("input[name=cpu]"), "the job variables form")
+    assert page.find_all("input[name=image]")[0].get_attribute("value") == "python:3.11"
+    fill(page, "input[name=cpu]", "0")
+    page.click_text("Create", "form button")
+    page.wait_for(lambda: "at least 1" in field_error(page, "cpu"), "the minimum message")
+    fill(page, "input[name=cpu]", "2")
+    page.click_text("Create", "form button")
+    page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{name}"), "the new pool's page")
+    stored = api.get(f"/work_pools/{name}").json()
+    assert (stored["description"], stored["concurrency_limit"], stored["is_paused"]) == ("GPU boxes", 3, False)
+    assert stored["base_job_template"]["variables"]["properties"]["cpu"]["default"] == 2
+    assert stored["base_job_template"]["job_configuration"] == template["job_configuration"]
+
+    page.click_text("Edit", ".page-header a .button")
+    page.wait_for(lambda: page.find_all("input[name=image]"), "the edit form")
+    settle(page)
+    assert_no_failed_calls(page)
+    fill(page, "input[name=image]", "python:3.12")
+    page.find_all("#pool-paused")[0].click()
+    page.click_text("Save", "form button")
+    page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{name}"), "the pool's page after saving")
+    stored = api.get(f"/work_pools/{name}").json()
+    assert stored["is_paused"] is True
+    assert stored["base_job_template"]["variables"]["properties"]["image"]["default"] == "python:3.12"
+    assert stored["base_job_template"]["variables"]["properties"]["cpu"]["default"] == 2

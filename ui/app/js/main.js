@@ -16,6 +16,7 @@ import * as about from "./pages/about.js";
 import * as tokens from "./pages/tokens.js";
 import * as blocks from "./pages/blocks.js";
 import * as deploymentForms from "./pages/deployment_forms.js";
+import * as workPoolForms from "./pages/work_pool_forms.js";
 
 const ROUTES = [
   [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
@@ -27,6 +28,8 @@ const ROUTES = [
   [/^\/deployments\/deployment\/([\w-]+)$/, deployments.renderOne, "deployments"],
   [/^\/work-pools$/, workPools.renderList, "work-pools"],
   [/^\/work-pools\/work-pool\/([^/]+)$/, workPools.renderOne, "work-pools"],
+  [/^\/work-pools\/create$/, workPoolForms.renderCreate, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/edit$/, workPoolForms.renderEdit, "work-pools"],
   [/^\/blocks$/, blocks.renderList, "blocks"],
   [/^\/blocks\/catalog$/, blocks.renderCatalog, "blocks"],
   [/^\/blocks\/catalog\/([\w-]+)$/, blocks.renderType, "blocks"],

@@ -23,7 +23,7 @@ export async function renderList(ctx) {
     queuesByPool.get(queue.work_pool_id).push(queue);
   }
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work pools")),
+    h("header", { class: "page-header" }, h("h1", {}, "Work pools"), ctx.canWrite ? ctx.link("/work-pools/create", h("span", { class: "button primary" }, "Create work pool")) : null),
     h("section", { class: "panel" }, pools.length ? table([
       { label: "Pool", cell: (pool) => ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}`, pool.name) },
       { label: "Type", cell: (pool) => pool.type },
@@ -42,7 +42,7 @@ export async function renderOne(ctx) {
   const queuesSection = h("section", { class: "panel" }, h("h2", {}, "Queues"), loading());
   const workersSection = h("section", { class: "panel" }, h("h2", {}, "Workers"), loading());
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, pool.name)),
+    h("header", { class: "page-header" }, h("h1", {}, pool.name), ctx.canWrite ? ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}/edit`, h("span", { class: "button" }, "Edit")) : null),
     h("section", { class: "panel" }, facts([
       ["Type", pool.type], ["Description", pool.description || "—"], ["Status", pool.is_paused ? "Paused" : "Active"],
       ["Concurrency limit", (pool.concurrency_limit ?? "Unlimited").toString()], ["Created", fmtDate(pool.created)],
