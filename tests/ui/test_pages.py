@@ -123,8 +123,8 @@ def test_run_now_checks_parameters_then_creates_a_run(page: Page, api: httpx.Cli
         "name": "nightly", "flow_id": flow["id"], "parameters": {"day": 1}, "parameter_openapi_schema": schema,
     }).json()
     page.open("/deployments")
-    page.wait_text("nightly")
-    page.click_text("Run now")
+    row = page.wait_for(lambda: next(r for r in page.find_all("table.grid tbody tr") if "/ nightly" in r.text), "the nightly row")
+    row.find_element("xpath", ".//button[text()='Run now']").click()
     editor = page.wait_for(lambda: page.find_all("dialog textarea")[0], "the parameters editor")
     editor.clear()
     editor.send_keys('{"day": "monday"')
@@ -219,7 +219,7 @@ def test_block_secrets_stay_masked(page: Page, api: httpx.Client) -> None:
     })
     page.open("/blocks")
     page.wait_text("db-password")
-    page.click_text("db-password", "summary")
+    page.click_text("db-password", "#main a")
     page.wait_text("********")
     assert "hunter2" not in page.driver.page_source
     assert not [url for url in page.api_calls() if "include_secrets" in url]
