@@ -58,11 +58,14 @@ def block_type(api: httpx.Client) -> dict[str, Any]:
             "mode": {"title": "Mode", "enum": ["fast", "safe"], "type": "string"},
             "names": {"title": "Names", "type": "array", "items": {"type": "string"}},
             "password": {"title": "Password", "type": "string", "writeOnly": True, "format": "password"},
-            "extra": {"title": "Extra", "type": "object", "properties": {"region": {"title": "Region", "type": "string"}}},
+            "extra": {"title": "Extra", "type": "object", "properties": {
+                "region": {"title": "Region", "type": "string"},
+                "token": {"title": "Token", "type": "string", "format": "password", "writeOnly": True},
+            }},
             "target": {"title": "Target", "allOf": [{"$ref": "#/definitions/Target"}]},
         },
         "required": ["host", "port", "password"],
-        "secret_fields": ["password"],
+        "secret_fields": ["password", "extra.token"],
         "block_type_slug": created["slug"],
         "definitions": {"Target": target_schema["fields"]},
         "block_schema_references": {"target": {"block_type_slug": target["slug"], "block_schema_checksum": target_schema["checksum"]}},
@@ -109,6 +112,7 @@ def test_block_catalog_create_edit_and_delete(page: Page, api: httpx.Client, blo
     page.click_text("Add names item")
     fill(page, ".array-item input", "alpha")
     fill(page, "input[name='extra.region']", "eu")
+    fill(page, "input[name='extra.token']", "tok")
     page.find_all("select[name=target]")[0].send_keys("main-target")
     page.click_text("Create", "form button")
     page.wait_for(lambda: "/blocks/block/" in page.driver.current_url, "the new block's page")
@@ -119,7 +123,7 @@ def test_block_catalog_create_edit_and_delete(page: Page, api: httpx.Client, blo
     stored = api.get(f"/block_documents/{block_id}", params={"include_secrets": True}).json()
     assert stored["data"] == {
         "host": "example.org", "port": 8080, "ratio": 0.5, "verbose": True, "mode": "safe", "names": ["alpha"],
-        "password": "s3cret", "extra": {"region": "eu"}, "target": {"url": "http://x"},
+        "password": "s3cret", "extra": {"region": "eu", "token": "tok"}, "target": {"url": "http://x"},
     }
     assert stored["block_document_references"]["target"]["block_document"]["id"] == block_type["target"]["id"]
 
@@ -134,7 +138,21 @@ def test_block_catalog_create_edit_and_delete(page: Page, api: httpx.Client, blo
     stored = api.get(f"/block_documents/{block_id}", params={"include_secrets": True}).json()
     assert stored["data"]["host"] == "other.example.org"
     assert stored["data"]["password"] == "s3cret"
+    assert stored["data"]["extra"] == {"region": "eu", "token": "tok"}
     assert stored["block_document_references"]["target"]["block_document"]["id"] == block_type["target"]["id"]
+
+    # A nested object is saved as a whole: its secret must be typed again when it changes.
+    page.click_text("Edit", "#main a .button")
+    page.wait_for(lambda: page.find_all("input[name='extra.region']"), "the edit form")
+    fill(page, "input[name='extra.region']", "us")
+    page.click_text("Save", "form button")
+    page.wait_for(lambda: "Type it again" in field_error(page, "extra.token"), "the retype message")
+    fill(page, "input[name='extra.token']", "tok2")
+    page.click_text("Save", "form button")
+    page.wait_for(lambda: page.driver.current_url.endswith(f"/blocks/block/{block_id}"), "the block's page after saving")
+    stored = api.get(f"/block_documents/{block_id}", params={"include_secrets": True}).json()
+    assert stored["data"]["extra"] == {"region": "us", "token": "tok2"}
+    assert stored["data"]["password"] == "s3cret"
 
     # Delete asks first.
     page.open("/blocks")

@@ -80,6 +80,9 @@ export function schemaForm(schema, value = {}, options = {}) {
   const secretFields = options.secretFields || root.secret_fields || [];
   const fields = [];
   const general = h("p", { class: "error-text form-error", role: "alert" });
+  // On edit only the top-level keys the user touched are sent (the server merges them),
+  // so untouched secrets and references stay as stored.
+  const touched = new Set();
 
   /** One field: returns {element, read()} where read() gives the value or EMPTY. */
   function field(rawSchema, current, path, { required = false, label } = {}) {
@@ -189,7 +192,11 @@ export function schemaForm(schema, value = {}, options = {}) {
 
   function objectFields(spec, current, prefix) {
     const required = new Set(spec.required || []);
-    return Object.keys(spec.properties || {}).map((name) => field(spec.properties[name], current[name], prefix ? `${prefix}.${name}` : name, { required: required.has(name) }));
+    return Object.keys(spec.properties || {}).map((name) => {
+      const element = field(spec.properties[name], current[name], prefix ? `${prefix}.${name}` : name, { required: required.has(name) });
+      if (!prefix) for (const type of ["input", "change", "click"]) element.addEventListener(type, () => touched.add(name));
+      return element;
+    });
   }
 
   const element = h("div", { class: "schema-form" }, general,
@@ -197,10 +204,13 @@ export function schemaForm(schema, value = {}, options = {}) {
       ? objectFields(root, value || {}, "")
       : h("p", { class: "muted" }, "Nothing to fill in."));
 
+  const topKey = (path) => path.split(".")[0];
+
   /** The data to send: empty fields left out, so defaults and kept secrets apply. */
   function collect() {
     const out = {};
     for (const entry of fields) {
+      if (options.editing && !touched.has(topKey(entry.path))) continue;
       const read = entry.read();
       if (read === EMPTY) continue;
       const keys = entry.path.split(".");
@@ -217,7 +227,9 @@ export function schemaForm(schema, value = {}, options = {}) {
     for (const entry of fields) {
       const read = entry.read();
       let problem = null;
-      if (read === EMPTY) {
+      if (read === EMPTY && entry.secretKept && entry.path.includes(".") && touched.has(topKey(entry.path))) {
+        problem = `Type it again: "${topKey(entry.path)}" is saved as a whole.`;
+      } else if (read === EMPTY) {
         if (entry.required && !entry.secretKept && entry.spec.default === undefined) problem = "Required.";
       } else if (entry.json && read && read.invalidJson && Object.keys(read).length === 1) {
         problem = `Not valid JSON: ${read.invalidJson}`;
