@@ -3,9 +3,10 @@
 
 /** An answer other than 2xx, or no answer at all. */
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body; // the decoded answer, so forms can place a 422 next to its field
   }
 }
 
@@ -74,13 +75,14 @@ export class Api {
     }
     // Auth is on and this browser is not signed in (or its session ended): sign in first.
     if (response.status === 401) location.assign(loginUrl());
-    if (!response.ok) throw new ApiError(response.status, describe(data) || response.statusText);
+    if (!response.ok) throw new ApiError(response.status, describe(data) || response.statusText, data);
     return data;
   }
 
   get(path, options) { return this.request("GET", path, undefined, options); }
   post(path, body = {}, options) { return this.request("POST", path, body, options); }
   patch(path, body, options) { return this.request("PATCH", path, body, options); }
+  put(path, body, options) { return this.request("PUT", path, body, options); }
   delete(path, options) { return this.request("DELETE", path, undefined, options); }
 }
 

@@ -21,6 +21,9 @@ import * as settingsPage from "./pages/settings.js";
 import * as poolQueues from "./pages/pool_queues.js";
 import * as notifications from "./pages/notifications.js";
 import { applyTheme } from "./theme.js";
+import * as blocks from "./pages/blocks.js";
+import * as deploymentForms from "./pages/deployment_forms.js";
+import * as workPoolForms from "./pages/work_pool_forms.js";
 
 const ROUTES = [
   [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
@@ -32,7 +35,16 @@ const ROUTES = [
   [/^\/deployments\/deployment\/([\w-]+)$/, deployments.renderOne, "deployments"],
   [/^\/work-pools$/, workPools.renderList, "work-pools"],
   [/^\/work-pools\/work-pool\/([^/]+)$/, workPools.renderOne, "work-pools"],
-  [/^\/blocks$/, resources.renderBlocks, "blocks"],
+  [/^\/work-pools\/create$/, workPoolForms.renderCreate, "work-pools"],
+  [/^\/work-pools\/work-pool\/([^/]+)\/edit$/, workPoolForms.renderEdit, "work-pools"],
+  [/^\/blocks$/, blocks.renderList, "blocks"],
+  [/^\/blocks\/catalog$/, blocks.renderCatalog, "blocks"],
+  [/^\/blocks\/catalog\/([\w-]+)$/, blocks.renderType, "blocks"],
+  [/^\/blocks\/catalog\/([\w-]+)\/create$/, blocks.renderCreate, "blocks"],
+  [/^\/blocks\/block\/([\w-]+)$/, blocks.renderOne, "blocks"],
+  [/^\/blocks\/block\/([\w-]+)\/edit$/, blocks.renderEdit, "blocks"],
+  [/^\/deployments\/deployment\/([\w-]+)\/run$/, deploymentForms.renderRun, "deployments"],
+  [/^\/deployments\/deployment\/([\w-]+)\/edit$/, deploymentForms.renderEdit, "deployments"],
   [/^\/concurrency-limits$/, resources.renderConcurrencyLimits, "concurrency-limits"],
   [/^\/notifications$/, resources.renderNotifications, "notifications"],
   [/^\/about$/, about.render, "about"],

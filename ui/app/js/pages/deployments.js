@@ -1,8 +1,8 @@
-// Deployments: the list with "Run now" (parameters as JSON, checked before sending) and
-// schedule on/off, and a deployment's own page.
+// Deployments: the list with "Run now" (one click, default parameters; "Custom run" for
+// a form) and schedule on/off, and a deployment's own page.
 
 import { h, replace, loading, errorBox, empty, fmtDate, fmtDuration, tags, table, facts, jsonBlock } from "../dom.js";
-import { dialog, runsTable, tableFilter } from "../components.js";
+import { runsTable, tableFilter } from "../components.js";
 import { flowNames } from "../queries.js";
 
 /** Describe a deployment's schedule in a few words. */
@@ -14,53 +14,9 @@ function scheduleText(schedule) {
   return "Custom schedule";
 }
 
-const JSON_TYPES = {
-  string: (v) => typeof v === "string",
-  integer: (v) => Number.isInteger(v),
-  number: (v) => typeof v === "number",
-  boolean: (v) => typeof v === "boolean",
-  array: (v) => Array.isArray(v),
-  object: (v) => v !== null && typeof v === "object" && !Array.isArray(v),
-};
-
-/** Why ``text`` is not acceptable parameters for ``deployment``, or null if it is. */
-function parameterProblem(text, deployment) {
-  let value;
-  try {
-    value = JSON.parse(text || "{}");
-  } catch (error) {
-    return `Parameters are not valid JSON: ${error.message}`;
-  }
-  if (!JSON_TYPES.object(value)) return "Parameters must be a JSON object, like {\"name\": \"value\"}.";
-  const schema = deployment.parameter_openapi_schema;
-  if (!schema || !schema.properties) return null;
-  const merged = { ...(deployment.parameters || {}), ...value };
-  for (const name of schema.required || []) {
-    if (!(name in merged)) return `Parameter "${name}" is required.`;
-  }
-  for (const [name, given] of Object.entries(value)) {
-    const property = schema.properties[name];
-    if (!property) {
-      if (schema.additionalProperties === false) return `Unknown parameter "${name}".`;
-      continue;
-    }
-    const check = JSON_TYPES[property.type];
-    if (check && given !== null && !check(given)) return `Parameter "${name}" must be of type ${property.type}.`;
-  }
-  return null;
-}
-
-/** Ask for parameters, create a run of ``deployment`` and open it. */
+/** Create a run of ``deployment`` with its default parameters, now, and open it. */
 async function runNow(ctx, deployment) {
-  const editor = h("textarea", { rows: 10, cols: 60, name: "parameters", spellcheck: false, "aria-label": "Parameters (JSON)" },
-    JSON.stringify(deployment.parameters || {}, null, 2));
-  const answer = await dialog(`Run ${deployment.name} now`,
-    h("div", {}, h("label", {}, "Parameters (JSON)", editor)),
-    [["Run", "run"]],
-    { check: () => parameterProblem(editor.value, deployment) });
-  if (answer !== "run") return;
   const run = await ctx.api.post(`/deployments/${deployment.id}/create_flow_run`, {
-    parameters: JSON.parse(editor.value || "{}"),
     state: { type: "SCHEDULED", name: "Scheduled", message: "Run from the UI", state_details: { scheduled_time: new Date().toISOString() } },
   });
   ctx.navigate(`/flow-runs/flow-run/${run.id}`);
@@ -77,6 +33,8 @@ function controls(ctx, deployment, onChange, notice) {
   };
   return h("span", { class: "actions" },
     h("button", { type: "button", class: "primary", onclick: guard(() => runNow(ctx, deployment)) }, "Run now"),
+    ctx.link(`/deployments/deployment/${deployment.id}/run`, "Custom run"),
+    ctx.link(`/deployments/deployment/${deployment.id}/edit`, "Edit"),
     deployment.schedule ? h("button", { type: "button", onclick: guard(async () => {
       await ctx.api.post(`/deployments/${deployment.id}/${deployment.is_schedule_active ? "set_schedule_inactive" : "set_schedule_active"}`);
       await onChange();

@@ -1,23 +1,8 @@
-// Block documents (secrets stay masked: the UI never asks for them), concurrency limits
-// and flow run notification policies.
+// Concurrency limits and flow run notification policies (blocks: pages/blocks.js).
 
-import { h, replace, errorBox, empty, fmtDate, tags, table, jsonBlock } from "../dom.js";
+import { h, replace, errorBox, empty, fmtDate, tags, table } from "../dom.js";
 import { tableFilter } from "../components.js";
 import { policyActions } from "./notifications.js";
-
-export async function renderBlocks(ctx) {
-  const { api, signal } = ctx;
-  ctx.title("Blocks");
-  const documents = await api.post("/block_documents/filter", { limit: 200 }, { signal });
-  replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Blocks")),
-    h("section", { class: "panel" }, documents.length ? table([
-      { label: "Block", cell: (d) => h("details", {}, h("summary", {}, d.name), jsonBlock(d.data)) },
-      { label: "Type", cell: (d) => d.block_type?.name || "—" },
-      { label: "Capabilities", cell: (d) => tags(d.block_schema?.capabilities) },
-      { label: "Created", cell: (d) => fmtDate(d.created) },
-    ], documents) : empty("No blocks yet.")));
-}
 
 export async function renderConcurrencyLimits(ctx) {
   const { api, signal } = ctx;

@@ -26,7 +26,7 @@ export async function renderList(ctx) {
   }
   const body = h("section", { class: "panel" });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work pools"), tableFilter(body, "Filter pools")),
+    h("header", { class: "page-header" }, h("h1", {}, "Work pools"), tableFilter(body, "Filter pools"), ctx.canWrite ? ctx.link("/work-pools/create", h("span", { class: "button primary" }, "Create work pool")) : null),
     replace(body, pools.length ? table([
       { label: "Pool", cell: (pool) => ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}`, pool.name) },
       { label: "Type", cell: (pool) => pool.type },
@@ -46,7 +46,7 @@ export async function renderOne(ctx) {
   const workersSection = h("section", { class: "panel" }, h("h2", {}, "Workers"), loading());
   const notice = h("div", { class: "notice", role: "status" });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, pool.name)),
+    h("header", { class: "page-header" }, h("h1", {}, pool.name), ctx.canWrite ? ctx.link(`/work-pools/work-pool/${encodeURIComponent(pool.name)}/edit`, h("span", { class: "button" }, "Edit")) : null),
     notice, poolActions(ctx, pool, notice, () => renderOne(ctx)),
     h("section", { class: "panel" }, facts([
       ["Type", pool.type], ["Description", pool.description || "—"], ["Status", pool.is_paused ? "Paused" : "Active"],
