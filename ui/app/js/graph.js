@@ -9,7 +9,7 @@ import { stateColour } from "./components.js";
 const ROW = 22; // px per lane
 const BAR = 14; // bar height inside a lane
 const AXIS = 24; // px of time axis at the top
-const HEIGHT = 360;
+const HEIGHT = 360; // px at most; a small graph gets what its rows need
 const MIN_SPAN_MS = 50;
 const ZOOM_STEP = 1.5;
 const TICKS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
@@ -94,28 +94,31 @@ export function runGraph({ api, runId, signal, navigate }) {
     draw();
   };
 
+  const viewHeight = () => Math.min(HEIGHT, Math.max(4 * ROW, AXIS + rows.length * ROW + 8));
   const size = () => {
     const ratio = window.devicePixelRatio || 1;
     const width = canvas.clientWidth || 800;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(HEIGHT * ratio)) {
+    const height = viewHeight();
+    canvas.style.height = `${height}px`;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(HEIGHT * ratio);
+      canvas.height = Math.round(height * ratio);
     }
-    return { width, ratio };
+    return { width, height, ratio };
   };
 
   const draw = () => {
-    const { width, ratio } = size();
+    const { width, height, ratio } = size();
     const g = canvas.getContext("2d");
     const css = getComputedStyle(element);
     const colours = { fg: css.getPropertyValue("--fg") || "#1f2937", muted: css.getPropertyValue("--muted") || "#6b7280", line: css.getPropertyValue("--line") || "#e5e7eb" };
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, HEIGHT);
+    g.clearRect(0, 0, width, height);
     const span = view.end - view.start;
     const x = (t) => ((t - view.start) / span) * width;
     const y = (row) => AXIS + row * ROW - view.top;
     const firstRow = Math.max(0, Math.floor(view.top / ROW));
-    const lastRow = Math.min(rows.length - 1, Math.ceil((view.top + HEIGHT - AXIS) / ROW));
+    const lastRow = Math.min(rows.length - 1, Math.ceil((view.top + height - AXIS) / ROW));
 
     // Time axis: tick spacing chosen so labels are ~100 px apart.
     const tick = TICKS.find((t) => (t / span) * width >= 100) || TICKS[TICKS.length - 1];
@@ -125,14 +128,14 @@ export function runGraph({ api, runId, signal, navigate }) {
     g.lineWidth = 1;
     for (let t = Math.ceil(view.start / tick) * tick; t <= view.end; t += tick) {
       const px = Math.round(x(t)) + 0.5;
-      g.beginPath(); g.moveTo(px, AXIS - 6); g.lineTo(px, HEIGHT); g.stroke();
+      g.beginPath(); g.moveTo(px, AXIS - 6); g.lineTo(px, height); g.stroke();
       g.fillText(new Date(t).toLocaleTimeString(), px + 3, 12);
     }
 
     let drawn = 0;
     const visible = (node) => node.row >= firstRow && node.row <= lastRow && node.end >= view.start && node.start <= view.end;
     g.save();
-    g.beginPath(); g.rect(0, AXIS, width, HEIGHT - AXIS); g.clip();
+    g.beginPath(); g.rect(0, AXIS, width, height - AXIS); g.clip();
     // Edges first, under the bars: only those with an end in view.
     g.strokeStyle = colours.muted;
     g.beginPath();
@@ -228,7 +231,7 @@ export function runGraph({ api, runId, signal, navigate }) {
     }
     event.preventDefault();
   }, { passive: false });
-  const clampTop = (top) => Math.max(0, Math.min(top, Math.max(0, rows.length * ROW - (HEIGHT - AXIS))));
+  const clampTop = (top) => Math.max(0, Math.min(top, Math.max(0, rows.length * ROW - (viewHeight() - AXIS))));
   canvas.addEventListener("pointerdown", (event) => {
     drag = { x: event.clientX, y: event.clientY, view: { ...view }, moved: false };
     canvas.setPointerCapture(event.pointerId);
