@@ -149,6 +149,18 @@ def run_page_round(page: Page, run_id: str, task_runs: int, logs: int, results: 
     results["run_end"].seconds.append(timed(to_end))
     check(len(page.find_all(".timeline .vlist-row")) < 100, "the task list keeps only the rows in view")
 
+    def graph_drawn() -> None:
+        wait(page, lambda: page.find_all(f".run-graph[data-nodes='{task_runs}']"), f"the graph of {task_runs:,} task runs")
+
+    results["graph_drawn"].seconds.append(timed(graph_drawn))
+    check(int(page.find_all(".run-graph")[0].get_attribute("data-drawn")) < task_runs or task_runs < 20, "the graph draws only the task runs in view")
+    zoom_seconds = page.driver.execute_script(
+        "const b = [...document.querySelectorAll('.run-graph-tools button')];"
+        "const click = (t) => b.find((x) => x.textContent === t).click();"
+        "const t0 = performance.now(); for (let i = 0; i < 10; i++) click('+'); click('Fit'); return (performance.now() - t0) / 1000;"
+    )
+    results["graph_zoom"].seconds.append(zoom_seconds)
+
     if logs > 200:
         def next_log_page() -> None:
             scroll(page, ".logs", 1.0)
@@ -242,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         ("run_middle", "run page: task list scrolled to the middle, rows shown"),
         ("run_end", "run page: task list scrolled to the end, last row shown"),
         ("logs_next", "run page: logs scrolled to the bottom, next page shown"),
+        ("graph_drawn", f"run page: run graph drawn ({args.task_runs:,} task runs)"),
+        ("graph_zoom", "run graph: 10 zoom steps and a fit, redrawn"),
         ("runs_first", f"runs list: first page of {total:,} runs"),
         ("runs_next", "runs list: next page"),
         ("dashboard", f"dashboard: last 30 days of {total:,} runs"),

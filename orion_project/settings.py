@@ -253,6 +253,14 @@ STORAGES = {
 }
 # The SPA is served from its source folder, so no collectstatic step is needed.
 UI_ROOT = BASE_DIR / "ui" / "app"
+# --- Official 2.8.7 UI option (issue 12) ---
+# PREFECT_UI_FLAVOR=prefect serves, instead of ours, the UI that
+# `manage.py orion_fetch_prefect_ui` extracted from the prefect==2.8.7 wheel.
+PREFECT_UI_FLAVOR = env_str("PREFECT_UI_FLAVOR", "orion")
+PREFECT_UI_PREFECT_ROOT = str(Path(PREFECT_HOME) / "ui" / "prefect-2.8.7")
+if PREFECT_UI_FLAVOR == "prefect":
+    UI_ROOT = Path(PREFECT_UI_PREFECT_ROOT)
+# --- end official UI option ---
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_ROOT = UI_ROOT if PREFECT_UI_ENABLED else None

@@ -8,3 +8,9 @@ class UiConfig(AppConfig):
 
     name = "ui"
     verbose_name = "Orion UI"
+
+    def ready(self) -> None:
+        """Register the UI's system checks."""
+        from ui.checks import register_checks
+
+        register_checks()

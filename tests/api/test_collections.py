@@ -26,3 +26,16 @@ def test_unknown_view_is_404(client):
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Requested content missing for view aggregate-flow-metadata-nope"}
     assert call(client, "get", "/collections/views/..%2Fsecrets").status_code == 404
+
+
+def test_aggregate_worker_metadata_offers_the_process_worker(client):
+    # The official UI's work-pool create page reads it; its base job template is usable as is.
+    response = call(client, "get", "/collections/views/aggregate-worker-metadata")
+    assert response.status_code == 200
+    process = response.json()["prefect"]["process"]
+    assert process["type"] == "process"
+    template = process["default_base_job_configuration"]
+    assert set(template["job_configuration"]) == set(template["variables"]["properties"])
+    created = call(client, "post", "/work_pools/", {"name": "from-view", "type": "process", "base_job_template": template})
+    assert created.status_code == 201
+    assert created.json()["base_job_template"] == template

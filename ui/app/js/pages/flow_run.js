@@ -2,12 +2,13 @@
 // subflows and parent, and its logs, all following the run live. Long lists (task runs,
 // logs) are windowed: only the rows in view are in the page.
 
-import { h, replace, loading, errorBox, empty, stateBadge, fmtDate, fmtTime, fmtDuration, tags, jsonBlock, facts, table } from "../dom.js";
+import { h, replace, loading, errorBox, empty, stateBadge, fmtDate, fmtDuration, tags, jsonBlock, facts, table } from "../dom.js";
 import { VirtualList, dialog, stateColour, confirmAction } from "../components.js";
 import { throttle } from "../live.js";
+import { runGraph } from "../graph.js";
+import { logRow, downloadLogs } from "../logs.js";
 
 const LEVELS = [["0", "All levels"], ["10", "Debug and up"], ["20", "Info and up"], ["30", "Warning and up"], ["40", "Error and up"], ["50", "Critical"]];
-const LEVEL_NAMES = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
 const ACTIVE = ["SCHEDULED", "PENDING", "RUNNING", "PAUSED"];
 const TERMINAL = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"];
 
@@ -50,11 +51,13 @@ export async function render(ctx) {
     height: 480,
     className: "logs",
     emptyText: "No logs at this level.",
-    fetchPage: (offset, limit) => api.post("/logs/filter", {
-      logs: { flow_run_id: { any_: [id] }, level: { ge_: Number(levelSelect.value) } }, sort: "TIMESTAMP_ASC", offset, limit,
-    }, { signal }),
+    fetchPage: (offset, limit) => api.post("/logs/filter", { ...logFilter(), offset, limit }, { signal }),
     renderRow: logRow,
   });
+
+  const graph = runGraph({ api, runId: id, signal, navigate: ctx.navigate });
+  const logFilter = () => ({ logs: { flow_run_id: { any_: [id] }, level: { ge_: Number(levelSelect.value) } }, sort: "TIMESTAMP_ASC" });
+  const download = h("button", { type: "button", onclick: () => downloadLogs(api, logFilter(), `${run.name}-logs.txt`).catch((error) => replace(notice, errorBox(error))) }, "Download logs");
 
   const act = async (label, request) => {
     replace(notice, `${label}…`);
@@ -163,16 +166,17 @@ export async function render(ctx) {
   drawSummary();
   replace(ctx.root,
     header, notice, summary,
+    h("section", { class: "panel" }, h("h2", {}, "Graph"), graph.element),
     h("section", { class: "panel" }, h("h2", {}, "Task runs"), axis, taskList.wrapper),
     subflows,
     h("section", { class: "panel" },
-      h("header", { class: "section-header" }, h("h2", {}, "Logs"), levelSelect, h("label", {}, follow, " Follow new logs")),
+      h("header", { class: "section-header" }, h("h2", {}, "Logs"), levelSelect, h("label", {}, follow, " Follow new logs"), download),
       logs.wrapper),
     states);
-  await Promise.all([taskList.reset(), logs.reset(), loadStates(), loadSubflows()]);
+  await Promise.all([taskList.reset(), logs.reset(), loadStates(), loadSubflows(), graph.start()]);
 
   const onRun = throttle(() => refreshRun().catch(() => undefined), 1000);
-  const onTasks = throttle(() => Promise.all([taskList.refresh(), loadSubflows()]).catch(() => undefined), 2000);
+  const onTasks = throttle(() => Promise.all([taskList.refresh(), loadSubflows(), graph.refresh()]).catch(() => undefined), 2000);
   const onLogs = throttle(async () => {
     if (!follow.checked) return;
     const atEnd = logs.element.scrollTop + logs.element.clientHeight >= logs.element.scrollHeight - 30;
@@ -213,12 +217,4 @@ function taskRow(task, run, link) {
     h("span", { class: "task-state" }, stateBadge(task.state_type, task.state_name)),
     h("span", { class: "task-track", title: `${fmtDate(task.start_time)} → ${fmtDate(task.end_time)}` }, bar),
     h("span", { class: "task-duration" }, fmtDuration(task.estimated_run_time ?? task.total_run_time)));
-}
-
-function logRow(log) {
-  const level = LEVEL_NAMES[log.level] || String(log.level);
-  return h("div", { class: `log-row level-${level.toLowerCase()}` },
-    h("span", { class: "log-time", title: fmtDate(log.timestamp) }, fmtTime(log.timestamp)),
-    h("span", { class: "log-level" }, level),
-    h("span", { class: "log-message", title: log.message }, log.message));
 }
