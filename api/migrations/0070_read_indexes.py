@@ -1,5 +1,9 @@
 """Indexes for the UI's and the CLI's reads over large run tables (bench/reads_scale.py).
 
+Both databases: (state type, end time) and (state type, start-or-expected time) serve the
+runs page's state tabs in their sort order, where SQLite otherwise sorted every run of
+that state type.
+
 PostgreSQL only: a trigram GIN index serves ``name.like_`` (rendered as
 ``UPPER(name::text) LIKE UPPER('%...%')``, which no B-tree can serve) and a
 ``jsonb_path_ops`` GIN index serves ``tags.all_`` (``tags @> '[...]'``). SQLite has
@@ -11,7 +15,8 @@ database does not block writes; hence the migration is not atomic.
 
 from typing import Any
 
-from django.db import migrations
+from django.db import migrations, models
+from django.db.models.functions import Coalesce
 
 POSTGRES_INDEXES = [
     ("ix_flow_run__name_trgm", "flow_run", "USING gin (UPPER(name::text) gin_trgm_ops)"),
@@ -44,5 +49,15 @@ class Migration(migrations.Migration):
     dependencies = [("api", "0030_run_health")]
 
     operations = [
+        migrations.AddIndex(
+            model_name="flowrun",
+            index=models.Index(fields=["state_type", "end_time"], name="ix_flow_run__type_end"),
+        ),
+        migrations.AddIndex(
+            model_name="flowrun",
+            index=models.Index(
+                "state_type", Coalesce("start_time", "expected_start_time"), name="ix_flow_run__type_start"
+            ),
+        ),
         migrations.RunPython(create_postgres_indexes, drop_postgres_indexes),
     ]
