@@ -378,7 +378,9 @@ def task_runs_q(
     criteria = [task_run_filter_q(task_runs)]
     if flows is not None or flow_runs is not None or deployments is not None:
         run_criteria = flow_runs_q(flows=flows, flow_runs=flow_runs, deployments=deployments)
-        criteria.append(_exists(models.FlowRun.objects.filter(pk=OuterRef("flow_run_id")), run_criteria))
+        # IN (subquery), not a correlated EXISTS: SQLite then looks the few matching runs'
+        # task runs up by flow_run_id instead of scanning every task run in sort order.
+        criteria.append(Q(flow_run_id__in=models.FlowRun.objects.filter(run_criteria).values("pk")))
     return _combine(criteria, f.Operator.and_)
 
 

@@ -56,6 +56,12 @@ class FlowRun(RunBase):
             models.Index(
                 Coalesce("start_time", "expected_start_time"), name="ix_flow_run__coalesce_start"
             ),
+            # The runs page's state tabs: one state type, newest first, without a sort
+            # over every run of that type (0070_read_indexes).
+            models.Index(fields=["state_type", "end_time"], name="ix_flow_run__type_end"),
+            models.Index(
+                "state_type", Coalesce("start_time", "expected_start_time"), name="ix_flow_run__type_start"
+            ),
             # The scheduler and the late-runs service scan scheduled runs by time.
             models.Index(
                 fields=["state_type", "next_scheduled_start_time"], name="ix_flow_run__type_next"

@@ -28,7 +28,7 @@ class UIFlowRunHistoryRequest(RunFilters):
 @router.post("/history")
 def read_flow_run_history(request: HttpRequest, body: UIFlowRunHistoryRequest) -> list[SimpleFlowRun]:
     """One point per matching flow run: when it started, how long it ran, how late."""
-    rows = flow_runs.read_flow_runs(
+    rows = flow_runs.read_flow_run_points(
         body.flows,
         body.flow_runs,
         body.task_runs,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.api.runs_helpers import new_flow, new_flow_run, post, set_columns, state
+from tests.api.runs_helpers import count_queries, new_flow, new_flow_run, post, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +45,13 @@ def test_history_filters_sorts_and_its_own_limit(client):
     assert too_many.status_code == 422
     assert too_many.json()["exception_detail"][0]["loc"] == ["body", "limit"]
     assert post(client, "/ui/flow_runs/history", {"limit": None}).status_code == 200
+
+
+def test_history_runs_one_query_whatever_the_number_of_points(client, django_assert_num_queries):
+    new_flow_run(new_flow("first"))
+    one, response = count_queries(client, "POST", "/ui/flow_runs/history", {})
+    assert response.status_code == 200 and len(response.json()) == 1
+    for name in ("second", "third", "fourth"):
+        new_flow_run(new_flow(name), initial=state("RUNNING"))
+    with django_assert_num_queries(one):
+        assert len(post(client, "/ui/flow_runs/history").json()) == 4
