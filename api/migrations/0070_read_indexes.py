@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
 
     atomic = False
 
-    dependencies = [("api", "0030_run_health")]
+    dependencies = [("api", "0040_input_limits")]
 
     operations = [
         migrations.AddIndex(
