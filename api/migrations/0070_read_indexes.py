@@ -9,8 +9,11 @@ PostgreSQL only: a trigram GIN index serves ``name.like_`` (rendered as
 ``jsonb_path_ops`` GIN index serves ``tags.all_`` (``tags @> '[...]'``). SQLite has
 neither index type; there the search stays a scan of the table.
 
-The PostgreSQL indexes are built ``CONCURRENTLY`` so that migrating a live, large
-database does not block writes; hence the migration is not atomic.
+The indexes are built in the migration's transaction, not ``CONCURRENTLY``: a concurrent
+build waits for every other open transaction, including those of serving processes queued
+on the start-up lock behind this migration, so processes starting together would wait on
+each other for ever. An operator who must not block writes on a large live database can
+create the two GIN indexes by hand with ``CONCURRENTLY`` first (``IF NOT EXISTS`` here).
 """
 
 from typing import Any
@@ -30,7 +33,7 @@ def create_postgres_indexes(apps: Any, schema_editor: Any) -> None:
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table, definition in POSTGRES_INDEXES:
-        schema_editor.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" {definition}')
+        schema_editor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" {definition}')
 
 
 def drop_postgres_indexes(apps: Any, schema_editor: Any) -> None:
@@ -38,13 +41,11 @@ def drop_postgres_indexes(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, _, _ in POSTGRES_INDEXES:
-        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 class Migration(migrations.Migration):
     """Read indexes for large databases."""
-
-    atomic = False
 
     dependencies = [("api", "0040_input_limits")]
 
