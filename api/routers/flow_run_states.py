@@ -7,7 +7,7 @@ from uuid import UUID
 from django.http import HttpRequest
 
 from api.crud import flow_run_states
-from api.errors import not_found
+from api.errors import NotFoundError
 from api.schemas.states import State
 from api.utilities.server import OrionRouter
 
@@ -19,7 +19,7 @@ def read_flow_run_state(request: HttpRequest, id: UUID) -> State:
     """One flow run state."""
     state = flow_run_states.read_flow_run_state(id)
     if state is None:
-        raise not_found("Flow run state not found")
+        raise NotFoundError("Flow run state not found")
     return state
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.http import HttpRequest
 
 from api.crud import task_run_states
-from api.errors import not_found
+from api.errors import NotFoundError
 from api.schemas.states import State
 from api.utilities.server import OrionRouter
 
@@ -20,7 +20,7 @@ def read_task_run_state(request: HttpRequest, id: UUID) -> State:
     state = task_run_states.read_task_run_state(id)
     if state is None:
         # The original answers the same text for task run states.
-        raise not_found("Flow run state not found")
+        raise NotFoundError("Flow run state not found")
     return state
 
 

@@ -32,7 +32,16 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 from ninja.signature.utils import get_typed_signature
 
-from api.errors import ObjectNotFoundError, OrionHTTPError
+from api.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ObjectNotFoundError,
+    OrionError,
+    OrionHTTPError,
+    UnprocessableError,
+)
 from api.schemas.base import RequestBody
 from api.utilities.database import describe, is_database_unavailable
 
@@ -52,6 +61,17 @@ DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; retry later."
 
 T = TypeVar("T")
 
+# Each domain error's HTTP answer: status and the body key its message goes under. The
+# most specific class wins (lookup walks the exception's MRO), so a subclass may differ.
+ERROR_RESPONSES: dict[type[OrionError], tuple[int, str]] = {
+    ObjectNotFoundError: (404, "exception_message"),
+    NotFoundError: (404, "detail"),
+    ConflictError: (409, "detail"),
+    InvalidInputError: (400, "detail"),
+    ForbiddenError: (403, "detail"),
+    UnprocessableError: (422, "detail"),
+}
+
 
 def json_response(body: Any, status: int) -> HttpResponse:
     """A JSON response rendered with the API's renderer."""
@@ -66,13 +86,16 @@ def exception_response(request: HttpRequest, exc: BaseException) -> HttpResponse
         if exc.detail is None:
             return HttpResponse(status=exc.status_code)
         return json_response({"detail": exc.detail}, exc.status_code)
+    if isinstance(exc, OrionError):
+        for cls in type(exc).__mro__:
+            if cls in ERROR_RESPONSES:
+                status, key = ERROR_RESPONSES[cls]
+                return json_response({key: exc.detail}, status)
     if isinstance(exc, HttpError):
         return json_response({"detail": exc.message}, exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         # A client error, not a server fault: say so instead of logging a traceback.
         return json_response({"detail": "Request body too large."}, 413)
-    if isinstance(exc, ObjectNotFoundError):
-        return json_response({"exception_message": str(exc)}, 404)
     if is_database_unavailable(exc):
         # An outage, not a bug: one line per request, and an answer the client retries.
         logger.warning("Database unavailable on %s %s: %s", request.method, request.path, describe(exc))
