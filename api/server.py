@@ -1,7 +1,10 @@
-"""The Orion app factory: ``create_orion_api()``, ``create_app()`` and ``API_ROUTERS``.
+"""The Orion API factory: ``create_orion_api()``, ``API_ROUTERS`` and ``api_urlpatterns()``.
 
 Only this module knows the full list of routers. It also owns the API-wide behaviour:
-the ``X-PREFECT-API-VERSION`` check, the error shapes and the OpenAPI customisation.
+the ``X-PREFECT-API-VERSION`` check, the error shapes, the OpenAPI customisation and the
+answer to paths no route matches (404, or 307 to the other trailing slash). The ASGI
+application that serves it (``create_app()``) is assembled in ``api.asgi``, above the
+project's URLconf, which mounts ``api_urlpatterns()``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_script_prefix, path, re_path, resolve, Resolver404
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -276,25 +279,6 @@ def _api_not_found(request: HttpRequest) -> HttpResponse:
     return json_response({"detail": "Not Found"}, 404)
 
 
-class APIErrorShapeMiddleware:
-    """Answer 405s under ``/api`` as JSON (Ninja's own 405 is plain text)."""
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        if response.status_code == 405 and request.path_info.startswith("/api/"):
-            allow = response.get("Allow")
-            response = json_response({"detail": "Method Not Allowed"}, 405)
-            if allow:
-                response["Allow"] = allow
-        return response
-
-
 def api_urlpatterns(api: OrionAPI | None = None) -> list[URLPattern | URLResolver]:
     """URL patterns mounting ``api`` (by default the cached default API) under ``/api/``."""
     api = api or default_api()
@@ -311,66 +295,3 @@ def api_urlpatterns(api: OrionAPI | None = None) -> list[URLPattern | URLResolve
 def default_api() -> OrionAPI:
     """The API served by the project's URLconf."""
     return create_orion_api()
-
-
-class _URLConf:
-    """A URLconf object (Django accepts any object with ``urlpatterns``)."""
-
-    def __init__(self, urlpatterns: list[URLPattern | URLResolver]) -> None:
-        self.urlpatterns = urlpatterns
-
-
-_APP_CACHE: dict[tuple[Any, bool], Any] = {}
-
-
-def _cache_key(settings: Mapping[str, Any] | None) -> Any:
-    if settings is None:
-        return None
-    return tuple(sorted((key, repr(value)) for key, value in settings.items()))
-
-
-def create_app(
-    settings: Mapping[str, Any] | None = None,
-    ephemeral: bool = False,
-    ignore_cache: bool = False,
-) -> Any:
-    """Return the ASGI application, cached by ``(settings, ephemeral)``.
-
-    ``settings`` overrides ``PREFECT_*`` values for what the factory decides (UI, services).
-    An ephemeral app serves only the API: no UI, no admin, no services, no migrations.
-    A non-ephemeral app in a serving process runs the start-up sequence (migrations,
-    start-up hooks, services) once per process.
-    """
-    key = (_cache_key(settings), ephemeral)
-    if not ignore_cache and key in _APP_CACHE:
-        return _APP_CACHE[key]
-
-    from api.services import launcher
-    from api.utilities.asgi import OrionASGIHandler
-    from api.utilities.prefix import PrefixedProtocolTypeRouter
-
-    overrides = dict(settings or {})
-    ui_enabled = overrides.get("PREFECT_UI_ENABLED", django_settings.PREFECT_UI_ENABLED)
-    if ephemeral:
-        urlconf: Any = _URLConf(api_urlpatterns(create_orion_api()))
-    elif ui_enabled == django_settings.PREFECT_UI_ENABLED:
-        urlconf = None  # the project's ROOT_URLCONF
-    else:
-        from orion_project.urls import build_urlpatterns
-
-        urlconf = _URLConf(build_urlpatterns(ui=bool(ui_enabled)))
-
-    protocols: dict[str, Any] = {
-        "http": OrionASGIHandler(urlconf=urlconf, serve_ui=bool(ui_enabled) and not ephemeral)
-    }
-    if not ephemeral:
-        from api.auth.websocket import LiveGuard
-        from api.live import websocket_application
-
-        protocols["websocket"] = LiveGuard(websocket_application())
-        launcher.start_if_serving(overrides)
-    # Under a URL prefix (ORION_URL_PREFIX or the server's root path) HTTP and websockets alike.
-    prefix = overrides.get("ORION_URL_PREFIX", django_settings.ORION_URL_PREFIX)
-    app = PrefixedProtocolTypeRouter(protocols, prefix=prefix)
-    _APP_CACHE[key] = app
-    return app

@@ -11,6 +11,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from api.server import create_app  # noqa: E402
+from api.asgi import create_app  # noqa: E402
 
 application = create_app()

@@ -155,8 +155,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "api.server.APIErrorShapeMiddleware",
-    "api.utilities.server.ResponseScopedExitStackMiddleware",
+    "api.middleware.APIErrorShapeMiddleware",
+    "api.middleware.ResponseScopedExitStackMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -166,8 +166,8 @@ API_MIDDLEWARE = [
     "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
     "corsheaders.middleware.CorsMiddleware",
     "api.auth.middleware.APIGuardMiddleware",
-    "api.server.APIErrorShapeMiddleware",
-    "api.utilities.server.ResponseScopedExitStackMiddleware",
+    "api.middleware.APIErrorShapeMiddleware",
+    "api.middleware.ResponseScopedExitStackMiddleware",
 ]
 
 # Trailing slashes are part of the wire contract: never redirect API paths.

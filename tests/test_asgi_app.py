@@ -15,9 +15,9 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from api.server import _URLConf, api_urlpatterns, create_app, create_orion_api
+from api.asgi import OrionASGIHandler, _URLConf, create_app
+from api.server import api_urlpatterns, create_orion_api
 from api.services import launcher
-from api.utilities.asgi import OrionASGIHandler
 from api.utilities.server import OrionRouter
 
 

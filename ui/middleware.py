@@ -11,7 +11,7 @@ INDEX_PATHS = frozenset({"/", "/index.html"})
 class UIWhiteNoiseMiddleware(WhiteNoiseMiddleware):
     """Serve static files; the SPA's own files only when the request's app has a UI.
 
-    ``api.utilities.asgi.OrionASGIHandler`` sets ``request.serve_ui`` for apps built
+    ``api.asgi.OrionASGIHandler`` sets ``request.serve_ui`` for apps built
     without a UI (ephemeral, or ``PREFECT_UI_ENABLED=false``). The index page itself is
     left to ``ui.views.spa_index``, which fills in the page's base URL.
     """

@@ -8,9 +8,9 @@ the role against ``api.routers.permissions``, secret reveals, and that a body is
 Nothing is parsed and no view runs for a refused request.
 
 The guard also writes the audit trail: a mutating call's row is written inside its write
-transaction (``api.crud.transactions`` calls the hook installed here), so it commits or
-rolls back with the change; a call that failed, was refused or revealed secrets gets its
-row after the response is built, with the answer's status.
+transaction (``api.dependencies.write_transaction`` calls the hook installed here), so it
+commits or rolls back with the change; a call that failed, was refused or revealed secrets
+gets its row after the response is built, with the answer's status.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from api.auth import identity as identities
 from api.auth.identity import ANONYMOUS, Identity
 from api.auth.roles import Access, may, may_reveal_secrets
 from api.crud import audit
-from api.crud.transactions import WRITE_TRANSACTION_HOOK
+from api.dependencies import WRITE_TRANSACTION_HOOK
 from api.models import AuditEvent
 from api.routers import permissions
 from api.utilities.server import RESPONSE_ATTRIBUTE, STACK_ATTRIBUTE, json_response

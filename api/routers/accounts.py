@@ -17,7 +17,7 @@ from api.auth import identity as identities
 from api.auth.identity import ANONYMOUS, Identity
 from api.auth.roles import Role
 from api.crud import accounts
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas.accounts import CreatedToken, Me, Token, TokenCreate
 from api.utilities.server import OrionRouter

@@ -15,7 +15,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from api.crud import artifacts
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import Limit, Offset, RequestBody

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from api.blocks import registration
 from api.crud import block_documents, block_types
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, core, filters
 from api.schemas.base import Limit, Offset, RequestBody

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from pydantic import Field
 
 from api.crud import concurrency_limits
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset, RequestBody

@@ -12,7 +12,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from api.crud import deployments, flow_runs
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, Int32, Limit, Offset, RequestBody

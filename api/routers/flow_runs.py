@@ -12,7 +12,7 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import flow_runs, history
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, Limit, Offset, RequestBody

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from pydantic import Field
 
 from api.crud import logs as log_lines
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.schemas import actions, core, filters
 from api.schemas.base import Limit, Offset, RequestBody
 from api.schemas.sorting import LogSort

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja.responses import Status
 
 from api.crud import saved_searches
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.routers.concurrency_limits import PageRequest
 from api.schemas import actions, core

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import history, task_runs
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.routers.flow_runs import HistoryRequest, RunFilters, SetStateRequest, check_history_interval
 from api.schemas import actions, core

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from pydantic import Field
 
 from api.crud import flow_runs, work_pools, work_queues
-from api.crud.transactions import write_transaction
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, Limit, Offset, RequestBody

@@ -2,12 +2,13 @@
 
 * ``OrionRouter``: a Ninja router whose operations take their response schema from the
   view's return annotation and accept ``status_code=``; 204 operations send an empty body.
-* ``ResponseScopedExitStackMiddleware``: each request gets an ``ExitStack`` that is closed
-  after the view and before the response leaves, so a transaction entered on it commits
-  before the client sees a 2xx; a failure while closing becomes an error response.
-* ``response_scoped_dependency()``: enter a context manager on that stack from a view.
+* ``response_scoped_dependency()``: enter a context manager, from a view, on the request's
+  exit stack (``api.middleware.ResponseScopedExitStackMiddleware`` closes it after the view,
+  before the response leaves); the ``*_ATTRIBUTE`` names are the request attributes the
+  middleware and its users share.
 * ``method_paths_from_routes()``: the ``"METHOD path"`` strings a router serves.
-* ``exception_response()``: the API's error shapes; a database outage (see
+* ``exception_response()``: the API's error shapes (``ERROR_RESPONSES`` maps each domain
+  error of ``api.errors`` to its status and body key); a database outage (see
   ``api.utilities.database``) is answered 503 with ``Retry-After``, never 500.
 """
 
@@ -19,7 +20,6 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable
-from contextlib import ExitStack
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -117,41 +117,6 @@ def database_unavailable_response() -> HttpResponse:
 def mark_request_failed(request: HttpRequest, exc: BaseException) -> None:
     """Remember that the view failed, so its response-scoped stack unwinds as a failure."""
     setattr(request, EXCEPTION_ATTRIBUTE, exc)
-
-
-class ResponseScopedExitStackMiddleware:
-    """Give each request an exit stack that closes before the response is returned.
-
-    Sync-only on purpose: Django then runs this middleware and a sync view in the same
-    thread, so a database transaction entered on the stack by the view is committed (or
-    rolled back, when the view failed) on the connection that opened it.
-    """
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        stack = ExitStack()
-        setattr(request, STACK_ATTRIBUTE, stack)
-        try:
-            response = self.get_response(request)
-        except BaseException as exc:
-            stack.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        failure = getattr(request, EXCEPTION_ATTRIBUTE, None)
-        setattr(request, RESPONSE_ATTRIBUTE, response)
-        try:
-            if failure is not None:
-                stack.__exit__(type(failure), failure, failure.__traceback__)
-            else:
-                stack.close()
-        except Exception as exc:  # noqa: BLE001 - any close failure must not become a 2xx
-            mark_request_failed(request, exc)  # e.g. a failed commit, seen by the metrics
-            return exception_response(request, exc)
-        return response
 
 
 def response_scoped_dependency(factory: Callable[..., Any]) -> Callable[..., Any]:

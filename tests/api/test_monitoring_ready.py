@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from api import models, readiness
+from api.asgi import _URLConf
 from api.crud import monitoring
-from api.server import _URLConf, api_urlpatterns, create_orion_api
+from api.server import api_urlpatterns, create_orion_api
 from api.services import launcher
 from api.utilities.server import OrionRouter
 

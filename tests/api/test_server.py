@@ -18,11 +18,12 @@ from django.http import HttpRequest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from api.crud.transactions import write_transaction
+from api.asgi import _URLConf
+from api.dependencies import write_transaction
 from api.errors import ObjectNotFoundError, OrionHTTPError
 from api.models import Flow
 from api.schemas.base import ActionBaseModel, Limit, RequestBody
-from api.server import API_ROUTERS, _URLConf, api_urlpatterns, create_orion_api
+from api.server import API_ROUTERS, api_urlpatterns, create_orion_api
 from api.utilities.server import INTEGRITY_DETAIL, OrionRouter, method_paths_from_routes
 
 INTERNAL_ERROR = {"exception_message": "Internal Server Error"}

@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from api.server import create_app
+from api.asgi import create_app
 
 INDEX_MARKER = b'<div id="app">'
 

@@ -23,12 +23,12 @@ from django.test import Client
 from ninja.responses import Status
 from pytest_django.fixtures import Settings
 
-from api.crud.transactions import write_transaction
+from api.asgi import OrionASGIHandler, _URLConf
+from api.dependencies import write_transaction
 from api.errors import OrionHTTPError
 from api.models import Flow
 from api.schemas.base import DateTime, PrefectBaseModel
-from api.server import _URLConf, api_urlpatterns, create_orion_api
-from api.utilities.asgi import OrionASGIHandler
+from api.server import api_urlpatterns, create_orion_api
 from api.utilities.server import OrionRouter, method_paths_from_routes, response_scoped_dependency
 
 

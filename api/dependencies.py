@@ -1,13 +1,16 @@
-"""The write transaction of a request, scoped to its response.
+"""What views call before their work, on the request: the response-scoped write transaction.
 
 ``write_transaction(request)`` opens ``transaction.atomic()`` on the request's
 response-scoped stack: everything the view writes commits after the view returns and
 before the client sees the response (or rolls back if the view failed), so a 2xx answer
-means the data is durable.
+means the data is durable. It is HTTP plumbing, which is why it lives on the routers' side:
+crud and orchestration run inside it and never see the request.
 
 A request may carry a hook (``WRITE_TRANSACTION_HOOK``, set by the API guard) that is
 called once the transaction is open, so the audit row joins the same transaction.
 """
+
+from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
