@@ -93,6 +93,35 @@ def awaiting_retry(proposed: State, scheduled_time: dt.datetime, now: dt.datetim
     )
 
 
+class _RetryFailedRuns(OrchestrationRule):
+    """A failing run with retries left is rescheduled as AwaitingRetry.
+
+    Flow and task runs differ only in how long the run waits (``retry_delay``) and in what
+    must happen once a retry is decided (``before_retry``).
+    """
+
+    FROM_STATES = frozenset({StateType.RUNNING})
+    TO_STATES = frozenset({StateType.FAILED})
+
+    def before_transition(self, context: OrchestrationContext) -> Optional[Outcome]:
+        policy = context.policy()
+        retries = _retries(policy)
+        if retries is None or context.run.run_count > retries:
+            return None
+        scheduled_time = context.now + dt.timedelta(seconds=self.retry_delay(context, policy))
+        self.before_retry(context, policy, scheduled_time)
+        return Reject(awaiting_retry(context.proposed_state, scheduled_time, context.now), "Retrying")
+
+    def retry_delay(self, context: OrchestrationContext, policy: dict[str, Any]) -> float:
+        """Seconds the run waits before its next try."""
+        raise NotImplementedError
+
+    def before_retry(
+        self, context: OrchestrationContext, policy: dict[str, Any], scheduled_time: dt.datetime
+    ) -> None:
+        """Side effects of deciding to retry (``policy`` is the run's, to edit and store)."""
+
+
 # ---------------------------------------------------------------------------------------
 # Rules shared by flow runs and task runs
 
@@ -236,30 +265,28 @@ class HandleResumingPausedFlows(OrchestrationRule):
             context.set_policy(policy)
 
 
-class RetryFailedFlows(OrchestrationRule):
+class RetryFailedFlows(_RetryFailedRuns):
     """A failing flow run with retries left is rescheduled as AwaitingRetry."""
 
-    FROM_STATES = frozenset({StateType.RUNNING})
-    TO_STATES = frozenset({StateType.FAILED})
+    def retry_delay(self, context: OrchestrationContext, policy: dict[str, Any]) -> float:
+        """The flow's ``retry_delay`` (one value for every try)."""
+        return _retry_delay(policy) or 0
 
-    def before_transition(self, context: OrchestrationContext) -> Optional[Outcome]:
-        policy = context.policy()
-        retries = _retries(policy)
-        if retries is None or context.run.run_count > retries:
-            return None
-        scheduled_time = context.now + dt.timedelta(seconds=_retry_delay(policy) or 0)
+    def before_retry(
+        self, context: OrchestrationContext, policy: dict[str, Any], scheduled_time: dt.datetime
+    ) -> None:
+        """Reschedule the failed task runs for old clients; clear the pause bookkeeping."""
         if context.api_version is not None and context.api_version < (0, 8, 3):
             _reset_failed_task_runs(context, scheduled_time)
         if context.is_new_api():
             policy.update(resuming=False, pause_keys=[])
             context.set_policy(policy)
-        return Reject(awaiting_retry(context.proposed_state, scheduled_time, context.now), "Retrying")
 
 
 def _reset_failed_task_runs(context: OrchestrationContext, scheduled_time: dt.datetime) -> None:
     """Clients before API 0.8.3 expect the server to reschedule the failed task runs of a
     retried flow run. Only those old clients pay for one orchestration per failed task."""
-    from api.orchestration import set_task_run_state  # the entry point imports this module
+    from api.orchestration.set_state import set_task_run_state  # set_state imports this module
     from api.schemas.states import StateCreate
 
     failed = models.TaskRun.objects.filter(flow_run_id=context.run.id, state_type=StateType.FAILED)
@@ -427,20 +454,12 @@ def retry_delay_seconds(policy: dict[str, Any], run_count: int) -> float:
     return min(max(random.expovariate(1 / base), lower), upper)
 
 
-class RetryFailedTasks(OrchestrationRule):
+class RetryFailedTasks(_RetryFailedRuns):
     """A failing task with retries left is rescheduled as AwaitingRetry."""
 
-    FROM_STATES = frozenset({StateType.RUNNING})
-    TO_STATES = frozenset({StateType.FAILED})
-
-    def before_transition(self, context: OrchestrationContext) -> Optional[Outcome]:
-        policy = context.policy()
-        retries = _retries(policy)
-        if retries is None or context.run.run_count > retries:
-            return None
-        delay = retry_delay_seconds(policy, context.run.run_count)
-        scheduled_time = context.now + dt.timedelta(seconds=delay)
-        return Reject(awaiting_retry(context.proposed_state, scheduled_time, context.now), "Retrying")
+    def retry_delay(self, context: OrchestrationContext, policy: dict[str, Any]) -> float:
+        """The delay before this try (see ``retry_delay_seconds``)."""
+        return retry_delay_seconds(policy, context.run.run_count)
 
 
 class RenameReruns(OrchestrationRule):

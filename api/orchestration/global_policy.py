@@ -112,7 +112,7 @@ class UpdateSubflowParentTask(UniversalTransform):
         parent_id = context.run.parent_task_run_id
         if parent_id is None or not context.state_written:
             return
-        from api.orchestration import set_task_run_state  # the entry point imports this module
+        from api.orchestration.set_state import set_task_run_state  # set_state imports this module
         from api.schemas.states import StateCreate
 
         mirrored = copy_state(context.validated_state, context.now)

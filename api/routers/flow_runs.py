@@ -157,8 +157,8 @@ def read_flow_run_graph(request: HttpRequest, id: UUID) -> list[DependencyResult
 def resume_flow_run(request: HttpRequest, id: UUID) -> OrchestrationResult:
     """Resume a paused flow run."""
     write_transaction(request)
-    result, status = orchestration.resume_flow_run(id, api_version=request.api_version)
-    return Status(status, result)
+    result, state_written = orchestration.resume_flow_run(id, api_version=request.api_version)
+    return Status(201 if state_written else 200, result)
 
 
 @router.delete("/{id}", status_code=204)
@@ -173,7 +173,7 @@ def delete_flow_run(request: HttpRequest, id: UUID) -> None:
 def set_flow_run_state(request: HttpRequest, id: UUID, body: SetStateRequest) -> OrchestrationResult:
     """Propose a new state for the run; orchestration decides."""
     write_transaction(request)
-    result, status = orchestration.set_flow_run_state(
+    result, state_written = orchestration.set_flow_run_state(
         id, body.state, force=body.force, api_version=request.api_version
     )
-    return Status(status, result)
+    return Status(201 if state_written else 200, result)

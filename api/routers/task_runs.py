@@ -100,7 +100,7 @@ def delete_task_run(request: HttpRequest, id: UUID) -> None:
 def set_task_run_state(request: HttpRequest, id: UUID, body: SetStateRequest) -> OrchestrationResult:
     """Propose a new state for the task run; orchestration decides."""
     write_transaction(request)
-    result, status = orchestration.set_task_run_state(
+    result, state_written = orchestration.set_task_run_state(
         id, body.state, force=body.force, api_version=request.api_version
     )
-    return Status(status, result)
+    return Status(201 if state_written else 200, result)

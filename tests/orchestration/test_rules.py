@@ -8,19 +8,10 @@ from typing import Optional
 
 import pytest
 
+from api.orchestration import rules
 from api.orchestration.core_policy import cannot_transition, seconds_until
 from api.orchestration.policies import orchestrate
-from api.orchestration.rules import (
-    Abort,
-    OrchestrationContext,
-    OrchestrationRule,
-    Outcome,
-    Reject,
-    Rename,
-    UniversalTransform,
-    Wait,
-    new_state,
-)
+from api.orchestration.rules import OrchestrationContext, OrchestrationRule, Outcome, UniversalTransform, new_state
 from api.schemas.responses import SetStateStatus
 from api.schemas.states import StateType
 
@@ -117,8 +108,8 @@ def test_first_rule_changing_the_transition_decides_and_earlier_rules_fizzle() -
         ctx,
         [
             recording_rule(log, "first"),
-            recording_rule(log, "rejecter", Reject(retry, "Retrying")),
-            recording_rule(log, "later", Abort("never")),
+            recording_rule(log, "rejecter", rules.Reject(retry, "Retrying")),
+            recording_rule(log, "later", rules.Abort("never")),
         ],
         [recording_transform(log, "g")],
         validate_into(log),
@@ -142,9 +133,9 @@ def test_first_rule_changing_the_transition_decides_and_earlier_rules_fizzle() -
 @pytest.mark.parametrize(
     "outcome, status, details",
     [
-        (Abort("no"), SetStateStatus.ABORT, {"type": "abort_details", "reason": "no"}),
-        (Wait(30, "later"), SetStateStatus.WAIT, {"type": "wait_details", "delay_seconds": 30, "reason": "later"}),
-        (Reject(None, "keep"), SetStateStatus.REJECT, {"type": "reject_details", "reason": "keep"}),
+        (rules.Abort("no"), SetStateStatus.ABORT, {"type": "abort_details", "reason": "no"}),
+        (rules.Wait(30, "later"), SetStateStatus.WAIT, {"type": "wait_details", "delay_seconds": 30, "reason": "later"}),
+        (rules.Reject(None, "keep"), SetStateStatus.REJECT, {"type": "reject_details", "reason": "keep"}),
     ],
 )
 def test_refusals_write_nothing_and_skip_global_before_hooks(outcome, status, details) -> None:
@@ -162,7 +153,7 @@ def test_rename_keeps_the_transition_valid_for_later_rules() -> None:
     ctx = context(StateType.PENDING, StateType.RUNNING)
     orchestrate(
         ctx,
-        [recording_rule(log, "renamer", Rename("Retrying")), recording_rule(log, "next")],
+        [recording_rule(log, "renamer", rules.Rename("Retrying")), recording_rule(log, "next")],
         [],
         validate_into(log),
     )
@@ -177,8 +168,8 @@ def test_same_type_rejection_leaves_later_rules_active() -> None:
     orchestrate(
         ctx,
         [
-            recording_rule(log, "a", Reject(new_state(StateType.FAILED, NOW, message="timeout"), "first")),
-            recording_rule(log, "b", Reject(new_state(StateType.FAILED, NOW, message="other"), "second")),
+            recording_rule(log, "a", rules.Reject(new_state(StateType.FAILED, NOW, message="timeout"), "first")),
+            recording_rule(log, "b", rules.Reject(new_state(StateType.FAILED, NOW, message="other"), "second")),
         ],
         [],
         validate_into(log),
