@@ -9,13 +9,12 @@ own state changes, its task runs' and its logs).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
-
-import asyncio
-import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
