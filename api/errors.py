@@ -1,7 +1,7 @@
 """The API's domain errors, raised below the routers and answered by ``api.server``.
 
 Crud, orchestration and services raise these and never name an HTTP status: the one
-table that turns each error into a status and a body is ``api.server.ERROR_RESPONSES``.
+table that turns each error into a status and a body is ``api.utilities.server.ERROR_RESPONSES``.
 Two 404 shapes exist on the wire because the original has both: ``ObjectNotFoundError``
 answers ``{"exception_message": ...}`` (its models layer) and ``NotFoundError`` answers
 ``{"detail": ...}`` (its routers).
