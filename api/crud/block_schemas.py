@@ -8,10 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from api import models
 from api.blocks.checksums import compute_block_schema_checksum
 from api.crud import filters as filter_q
+from api.crud.lookups import first_or_not_found
 from api.crud.paging import page
 from api.errors import ConflictError, ForbiddenError, NotFoundError
 from api.schemas import actions, filters
@@ -104,33 +106,36 @@ def _referenced_block_schema(reference: dict[str, Any], definitions: dict[str, A
     raise ConflictError(NESTED_DEFINITION_MISSING.format(slug=slug))
 
 
+def _schemas() -> QuerySet[models.BlockSchema]:
+    return models.BlockSchema.objects.select_related("block_type")
+
+
 def read_block_schema(block_schema_id: UUID) -> models.BlockSchema | None:
     """The schema with this id (its block type loaded), if any."""
-    return models.BlockSchema.objects.select_related("block_type").filter(pk=block_schema_id).first()
+    return _schemas().filter(pk=block_schema_id).first()
 
 
 def get_block_schema(block_schema_id: UUID) -> models.BlockSchema:
     """The schema with this id (its block type loaded); ``NotFoundError`` if there is none."""
-    row = read_block_schema(block_schema_id)
-    if row is None:
-        raise NotFoundError(BLOCK_SCHEMA_NOT_FOUND)
-    return row
+    return first_or_not_found(_schemas().filter(pk=block_schema_id), BLOCK_SCHEMA_NOT_FOUND)
+
+
+def _by_checksum(checksum: str, version: str | None) -> QuerySet[models.BlockSchema]:
+    """Schemas with this checksum (and version, when given), newest first."""
+    queryset = _schemas().filter(checksum=checksum)
+    if version is not None:
+        queryset = queryset.filter(version=version)
+    return queryset.order_by("-created")
 
 
 def read_block_schema_by_checksum(checksum: str, version: str | None = None) -> models.BlockSchema | None:
     """The most recent schema with this checksum (and version, when given)."""
-    queryset = models.BlockSchema.objects.select_related("block_type").filter(checksum=checksum)
-    if version is not None:
-        queryset = queryset.filter(version=version)
-    return queryset.order_by("-created").first()
+    return _by_checksum(checksum, version).first()
 
 
 def get_block_schema_by_checksum(checksum: str, version: str | None = None) -> models.BlockSchema:
     """The most recent schema with this checksum (and version); ``NotFoundError`` if none."""
-    row = read_block_schema_by_checksum(checksum, version)
-    if row is None:
-        raise NotFoundError(BLOCK_SCHEMA_NOT_FOUND)
-    return row
+    return first_or_not_found(_by_checksum(checksum, version), BLOCK_SCHEMA_NOT_FOUND)
 
 
 def read_block_schemas(
@@ -139,11 +144,7 @@ def read_block_schemas(
     offset: int = 0,
 ) -> list[models.BlockSchema]:
     """Schemas matching the filter, newest first, their block types loaded."""
-    queryset = (
-        models.BlockSchema.objects.select_related("block_type")
-        .filter(filter_q.block_schema_filter_q(block_schema_filter))
-        .order_by("-created")
-    )
+    queryset = _schemas().filter(filter_q.block_schema_filter_q(block_schema_filter)).order_by("-created")
     return page(queryset, offset, limit)
 
 

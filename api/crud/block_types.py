@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from api import models
 from api.crud import filters as filter_q
+from api.crud.lookups import first_or_not_found, update_or_not_found
 from api.crud.paging import page
-from api.errors import ConflictError, ForbiddenError, NotFoundError
+from api.errors import ConflictError, ForbiddenError
 from api.schemas import actions, filters
 
 UPDATABLE_FIELDS = ("logo_url", "documentation_url", "description", "code_example")
@@ -45,17 +46,9 @@ def create_block_type(block_type: actions.BlockTypeCreate, is_protected: bool = 
         raise ConflictError(BLOCK_TYPE_EXISTS.format(name=block_type.name)) from None
 
 
-def read_block_type(block_type_id: UUID) -> models.BlockType | None:
-    """The block type with this id, if any."""
-    return models.BlockType.objects.filter(pk=block_type_id).first()
-
-
 def get_block_type(block_type_id: UUID) -> models.BlockType:
     """The block type with this id; ``NotFoundError`` if there is none."""
-    row = read_block_type(block_type_id)
-    if row is None:
-        raise NotFoundError(BLOCK_TYPE_NOT_FOUND)
-    return row
+    return first_or_not_found(models.BlockType.objects.filter(pk=block_type_id), BLOCK_TYPE_NOT_FOUND)
 
 
 def read_block_type_by_slug(slug: str) -> models.BlockType | None:
@@ -65,10 +58,7 @@ def read_block_type_by_slug(slug: str) -> models.BlockType | None:
 
 def get_block_type_by_slug(slug: str) -> models.BlockType:
     """The block type with this slug; ``NotFoundError`` if there is none."""
-    row = read_block_type_by_slug(slug)
-    if row is None:
-        raise NotFoundError(BLOCK_TYPE_NOT_FOUND)
-    return row
+    return first_or_not_found(models.BlockType.objects.filter(slug=slug), BLOCK_TYPE_NOT_FOUND)
 
 
 def read_block_types(
@@ -90,8 +80,9 @@ def update_block_type(block_type_id: UUID, block_type: actions.BlockTypeUpdate) 
     """Change the fields sent (stored verbatim); ``NotFoundError`` if there is no such
     block type."""
     values = block_type.model_dump(include=block_type.model_fields_set & set(UPDATABLE_FIELDS))
-    if not models.BlockType.objects.filter(pk=block_type_id).update(**values, updated=timezone.now()):
-        raise NotFoundError(BLOCK_TYPE_NOT_FOUND)
+    update_or_not_found(
+        models.BlockType.objects.filter(pk=block_type_id), BLOCK_TYPE_NOT_FOUND, **values, updated=timezone.now()
+    )
 
 
 def delete_block_type(block_type_id: UUID) -> None:

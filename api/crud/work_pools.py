@@ -11,8 +11,9 @@ from typing import Optional
 from django.db import IntegrityError, transaction
 
 from api.crud import filters
+from api.crud.lookups import first_or_not_found
 from api.crud.paging import page
-from api.errors import ConflictError, ForbiddenError, NotFoundError
+from api.errors import ConflictError, ForbiddenError
 from api.models import WorkPool, WorkQueue
 from api.schemas import actions
 from api.schemas import filters as schema_filters
@@ -73,10 +74,7 @@ def read_work_pool_by_name(name: str) -> Optional[WorkPool]:
 
 def get_work_pool(name: str) -> WorkPool:
     """The pool called ``name``; ``NotFoundError`` if there is none."""
-    pool = read_work_pool_by_name(name)
-    if pool is None:
-        raise NotFoundError(WORK_POOL_NOT_FOUND.format(name=name))
-    return pool
+    return first_or_not_found(WorkPool.objects.filter(name=name), WORK_POOL_NOT_FOUND.format(name=name))
 
 
 def read_work_pools(

@@ -22,6 +22,7 @@ from api import models
 from api.crud import flow_runs as flow_runs_crud
 from api.crud import work_pools
 from api.crud.filters import tags_q, work_queue_filter_q
+from api.crud.lookups import first_or_not_found
 from api.crud.paging import page
 from api.errors import ConflictError, NotFoundError, ObjectNotFoundError
 from api.schemas import actions
@@ -110,10 +111,7 @@ def read_work_queue(queue_id: UUID) -> Optional[models.WorkQueue]:
 
 def get_work_queue(queue_id: UUID) -> models.WorkQueue:
     """The queue with this id; ``NotFoundError`` if there is none."""
-    queue = read_work_queue(queue_id)
-    if queue is None:
-        raise NotFoundError(WORK_QUEUE_NOT_FOUND)
-    return queue
+    return first_or_not_found(models.WorkQueue.objects.filter(pk=queue_id), WORK_QUEUE_NOT_FOUND)
 
 
 def load_work_queue(queue_id: UUID) -> models.WorkQueue:
@@ -125,19 +123,11 @@ def load_work_queue(queue_id: UUID) -> models.WorkQueue:
     return queue
 
 
-def read_work_queue_by_name(name: str) -> Optional[models.WorkQueue]:
-    """The queue ``name`` of ``default-agent-pool`` (the only pool the agent-era API looks in)."""
-    return models.WorkQueue.objects.filter(
-        work_pool__name=work_pools.DEFAULT_AGENT_WORK_POOL_NAME, name=name
-    ).first()
-
-
 def get_work_queue_by_name(name: str) -> models.WorkQueue:
-    """The queue ``name`` of ``default-agent-pool``; ``NotFoundError`` if there is none."""
-    queue = read_work_queue_by_name(name)
-    if queue is None:
-        raise NotFoundError(WORK_QUEUE_NOT_FOUND)
-    return queue
+    """The queue ``name`` of ``default-agent-pool`` (the only pool the agent-era API looks
+    in); ``NotFoundError`` if there is none."""
+    queues = models.WorkQueue.objects.filter(work_pool__name=work_pools.DEFAULT_AGENT_WORK_POOL_NAME, name=name)
+    return first_or_not_found(queues, WORK_QUEUE_NOT_FOUND)
 
 
 def read_pool_queue(pool: models.WorkPool, name: str) -> Optional[models.WorkQueue]:
