@@ -1,7 +1,7 @@
 """Flow run notification policies: create, read, filter, update, delete.
 
 Message templates are checked when the body is parsed (``api.schemas.actions``); an
-unknown block document is an integrity conflict (409).
+unknown block document is an ``IntegrityError`` (the server's generic conflict answer).
 """
 
 from __future__ import annotations

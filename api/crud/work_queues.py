@@ -115,8 +115,8 @@ def get_work_queue(queue_id: UUID) -> models.WorkQueue:
 
 
 def load_work_queue(queue_id: UUID) -> models.WorkQueue:
-    """The queue with this id; ``ObjectNotFoundError`` (the original's models-layer 404,
-    answered by ``get_runs`` and ``status``) if there is none."""
+    """The queue with this id; ``ObjectNotFoundError`` (the original's models-layer error,
+    which ``get_runs`` and ``status`` answer with) if there is none."""
     queue = read_work_queue(queue_id)
     if queue is None:
         raise ObjectNotFoundError(WORK_QUEUE_OBJECT_NOT_FOUND.format(id=queue_id))

@@ -63,7 +63,7 @@ class WorkerFilterRequest(RequestBody):
 
 @router.post("/", status_code=201)
 def create_work_pool(request: HttpRequest, work_pool: actions.WorkPoolCreate) -> WorkPool:
-    """Create a pool with its ``default`` queue (names starting "prefect" are reserved)."""
+    """Create a pool with its ``default`` queue."""
     work_pools.check_pool_creatable(work_pool.name)
     write_transaction(request)
     return WorkPool.model_validate(work_pools.create_work_pool(work_pool))
@@ -91,7 +91,7 @@ def update_work_pool(request: HttpRequest, name: str, work_pool: actions.WorkPoo
 
 @router.delete("/{name}", status_code=204)
 def delete_work_pool(request: HttpRequest, name: str) -> None:
-    """Delete the pool with its queues and workers (reserved pools stay)."""
+    """Delete the pool with its queues and workers."""
     work_pools.check_pool_deletable(name)
     write_transaction(request)
     work_pools.delete_work_pool(work_pools.get_work_pool(name))
