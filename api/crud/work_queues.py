@@ -37,7 +37,7 @@ LEGACY_OCCUPYING_STATE_TYPES = (StateType.RUNNING.value, StateType.PENDING.value
 LATE_STATE_NAME = "Late"
 
 WORK_QUEUE_EXISTS = "A work queue with this name already exists."
-# The original's agent-era routes word their 404s three ways; each is kept.
+# The original's agent-era routes word a missing queue three ways; each is kept.
 WORK_QUEUE_NOT_FOUND = "work queue not found"
 WORK_QUEUE_ID_NOT_FOUND = "Work Queue {id} not found"
 WORK_QUEUE_OBJECT_NOT_FOUND = "Work queue with id {id} not found."
@@ -140,7 +140,7 @@ def get_pool_queue(pool_name: str, name: str) -> models.WorkQueue:
     whichever is missing."""
     queue = models.WorkQueue.objects.filter(work_pool__name=pool_name, name=name).first()
     if queue is None:
-        work_pools.get_work_pool(pool_name)
+        work_pools.get_work_pool(pool_name)  # a missing pool is named first
         raise NotFoundError(POOL_QUEUE_NOT_FOUND.format(pool_name=pool_name, name=name))
     return queue
 
