@@ -41,9 +41,7 @@ def read_block_schemas(
 ) -> list[core.BlockSchema]:
     """Schemas matching the filter, newest first."""
     body = body or BlockSchemaFilterRequest()  # the whole body may be omitted
-    rows = block_schemas.read_block_schemas(
-        block_schema_filter=body.block_schemas, limit=body.limit, offset=body.offset
-    )
+    rows = block_schemas.read_block_schemas(block_schema_filter=body.block_schemas, limit=body.limit, offset=body.offset)
     return [core.BlockSchema.model_validate(row) for row in rows]
 
 
