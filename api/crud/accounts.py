@@ -21,9 +21,11 @@ from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, V
 from django.utils import timezone
 
 from api.auth.roles import ROLE_ORDER, Role
+from api.crud.lookups import first_or_not_found
 from api.models import APIToken
 
 TOKEN_PREFIX = "orion_"
+TOKEN_NOT_FOUND = "Token not found"
 _SHOWN_CHARACTERS = 12
 
 
@@ -137,6 +139,11 @@ def read_tokens(user: AbstractBaseUser | None = None) -> QuerySet[APIToken]:
 def read_token(token_id: UUID, user: AbstractBaseUser | None = None) -> APIToken | None:
     """The token with this id (of ``user``, when given), or None."""
     return read_tokens(user).filter(pk=token_id).first()
+
+
+def get_token(token_id: UUID, user: AbstractBaseUser) -> APIToken:
+    """The token of ``user`` with this id; ``NotFoundError`` if there is none."""
+    return first_or_not_found(read_tokens(user).filter(pk=token_id), TOKEN_NOT_FOUND)
 
 
 def revoke_tokens(tokens: Iterable[APIToken]) -> int:

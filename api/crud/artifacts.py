@@ -11,8 +11,12 @@ from django.utils import timezone
 
 from api import models
 from api.crud.filters import artifacts_q
+from api.crud.lookups import delete_or_not_found, first_or_not_found, update_or_not_found
+from api.crud.paging import page
 from api.schemas import actions, filters
 from api.schemas.sorting import ArtifactSort
+
+ARTIFACT_NOT_FOUND = "Artifact not found."
 
 _ORDERINGS: dict[ArtifactSort, tuple[str, ...]] = {
     ArtifactSort.CREATED_DESC: ("-created",),
@@ -36,9 +40,9 @@ def create_artifact(artifact: actions.ArtifactCreate) -> models.Artifact:
     return models.Artifact.objects.create(**_columns(artifact.model_dump(mode="json")))
 
 
-def read_artifact(artifact_id: UUID) -> Optional[models.Artifact]:
-    """The artifact with this id, or None."""
-    return models.Artifact.objects.filter(pk=artifact_id).first()
+def get_artifact(artifact_id: UUID) -> models.Artifact:
+    """The artifact with this id; ``NotFoundError`` if there is none."""
+    return first_or_not_found(models.Artifact.objects.filter(pk=artifact_id), ARTIFACT_NOT_FOUND)
 
 
 def read_artifacts(
@@ -51,20 +55,20 @@ def read_artifacts(
 ) -> list[models.Artifact]:
     """Artifacts matching the filters, sorted, one page."""
     queryset = models.Artifact.objects.filter(artifacts_q(artifacts, flow_runs, task_runs))
-    end = None if limit is None else offset + limit
-    return list(queryset.order_by(*_ORDERINGS[sort])[offset:end])
+    return page(queryset.order_by(*_ORDERINGS[sort]), offset, limit)
 
 
-def update_artifact(artifact_id: UUID, update: actions.ArtifactUpdate) -> bool:
-    """Write the keys sent; False if there is no such artifact."""
+def update_artifact(artifact_id: UUID, update: actions.ArtifactUpdate) -> None:
+    """Write the keys sent; ``NotFoundError`` if there is no such artifact."""
     values = _columns(update.model_dump(exclude_unset=True, mode="json"))
-    return models.Artifact.objects.filter(pk=artifact_id).update(**values, updated=timezone.now()) > 0
+    update_or_not_found(
+        models.Artifact.objects.filter(pk=artifact_id), ARTIFACT_NOT_FOUND, **values, updated=timezone.now()
+    )
 
 
-def delete_artifact(artifact_id: UUID) -> bool:
-    """Delete the artifact; False if there is none."""
-    deleted, _ = models.Artifact.objects.filter(pk=artifact_id).delete()
-    return deleted > 0
+def delete_artifact(artifact_id: UUID) -> None:
+    """Delete the artifact; ``NotFoundError`` if there is none."""
+    delete_or_not_found(models.Artifact.objects.filter(pk=artifact_id), ARTIFACT_NOT_FOUND)
 
 
 def delete_run_artifacts(artifacts: QuerySet[models.Artifact]) -> tuple[int, set[str]]:

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.fernet import Fernet
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -23,11 +23,20 @@ from django.db.models.functions import Cast
 from api import models
 from api.blocks.encryption import decrypt_data, encrypt_data, get_fernet
 from api.crud import filters as filter_q
-from api.errors import OrionHTTPError
+from api.crud.block_schemas import BLOCK_SCHEMA_NOT_FOUND
+from api.crud.block_types import BLOCK_TYPE_NOT_FOUND
+from api.crud.paging import page
+from api.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
 from api.schemas import actions, core, filters
 
 OBFUSCATED = "********"
 REFERENCE_KEY = "$ref"
+BLOCK_DOCUMENT_NOT_FOUND = "Block document not found"
+BLOCK_DOCUMENT_EXISTS = "Block already exists"
+REFERENCE_NOT_FOUND = "Block document {id} not found."
+REFERENCE_WITHOUT_ID = "Received a block reference without a block_document_id for key {key!r}."
+REFERENCE_INVALID_ID = "Received an invalid block_document_id for key {key!r}."
+OTHER_BLOCK_TYPE = "Must migrate block document to a block schema of the same block type."
 
 FlatKey = tuple[str, ...]
 
@@ -43,15 +52,11 @@ def _split_references(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, U
         if isinstance(value, dict) and REFERENCE_KEY in value:
             target = value[REFERENCE_KEY]
             if not isinstance(target, dict) or "block_document_id" not in target:
-                raise OrionHTTPError(
-                    422, f"Received a block reference without a block_document_id for key {key!r}."
-                )
+                raise UnprocessableError(REFERENCE_WITHOUT_ID.format(key=key))
             try:
                 references[key] = UUID(str(target["block_document_id"]))
             except ValueError:
-                raise OrionHTTPError(
-                    422, f"Received an invalid block_document_id for key {key!r}."
-                ) from None
+                raise UnprocessableError(REFERENCE_INVALID_ID.format(key=key)) from None
         else:
             plain[key] = value
     return plain, references
@@ -189,7 +194,7 @@ def _hydrate(
     return data, references
 
 
-def to_responses(rows: list[models.BlockDocument], include_secrets: bool = False) -> list[core.BlockDocument]:
+def to_schemas(rows: list[models.BlockDocument], include_secrets: bool = False) -> list[core.BlockDocument]:
     """Response models for rows loaded with :func:`_document_queryset`."""
     if not rows:
         return []
@@ -220,6 +225,11 @@ def to_responses(rows: list[models.BlockDocument], include_secrets: bool = False
     return responses
 
 
+def to_schema(row: models.BlockDocument, include_secrets: bool = False) -> core.BlockDocument:
+    """The response model of one row (see :func:`to_schemas`)."""
+    return to_schemas([row], include_secrets)[0]
+
+
 def read_block_document_row(block_document_id: UUID) -> models.BlockDocument | None:
     """The document row with this id (type and schema loaded), if any."""
     return _document_queryset().filter(pk=block_document_id).first()
@@ -228,15 +238,23 @@ def read_block_document_row(block_document_id: UUID) -> models.BlockDocument | N
 def read_block_document(block_document_id: UUID, include_secrets: bool = False) -> core.BlockDocument | None:
     """The document with this id, hydrated, if any (anonymous ones included)."""
     row = read_block_document_row(block_document_id)
-    return None if row is None else to_responses([row], include_secrets)[0]
+    return None if row is None else to_schema(row, include_secrets)
 
 
-def read_block_document_by_name(
-    name: str, block_type_slug: str, include_secrets: bool = False
-) -> core.BlockDocument | None:
-    """The document of this block type with this name, if any."""
+def get_block_document(block_document_id: UUID, include_secrets: bool = False) -> core.BlockDocument:
+    """The document with this id, hydrated; ``NotFoundError`` if there is none."""
+    document = read_block_document(block_document_id, include_secrets)
+    if document is None:
+        raise NotFoundError(BLOCK_DOCUMENT_NOT_FOUND)
+    return document
+
+
+def get_block_document_by_name(name: str, block_type_slug: str, include_secrets: bool = False) -> core.BlockDocument:
+    """The document of this block type with this name; ``NotFoundError`` if there is none."""
     row = _document_queryset().filter(name=name, block_type__slug=block_type_slug).first()
-    return None if row is None else to_responses([row], include_secrets)[0]
+    if row is None:
+        raise NotFoundError(BLOCK_DOCUMENT_NOT_FOUND)
+    return to_schema(row, include_secrets)
 
 
 def read_block_documents(
@@ -259,8 +277,7 @@ def read_block_documents(
         )
         .order_by("name")
     )
-    end = None if limit is None else offset + limit
-    return to_responses(list(queryset[offset:end]), include_secrets)
+    return to_schemas(page(queryset, offset, limit), include_secrets)
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -273,42 +290,48 @@ def _check_references_exist(references: dict[str, UUID]) -> None:
     found = set(models.BlockDocument.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     missing = wanted - found
     if missing:
-        raise OrionHTTPError(404, f"Block document {sorted(map(str, missing))[0]} not found.")
+        raise NotFoundError(REFERENCE_NOT_FOUND.format(id=sorted(map(str, missing))[0]))
 
 
 def create_block_document(block_document: actions.BlockDocumentCreate) -> models.BlockDocument:
     """Insert a document; anonymous ones without a name get ``anonymous-<uuid>``.
 
-    A duplicate name for the block type raises ``IntegrityError`` (in its own savepoint).
+    A missing schema or block type (or referenced document) is a ``NotFoundError``; a
+    duplicate name for the block type is a ``ConflictError``.
     """
     name = block_document.name
     if name is None and block_document.is_anonymous:
         name = f"anonymous-{uuid.uuid4()}"
     if not models.BlockSchema.objects.filter(pk=block_document.block_schema_id).exists():
-        raise OrionHTTPError(404, "Block schema not found")
+        raise NotFoundError(BLOCK_SCHEMA_NOT_FOUND)
     if not models.BlockType.objects.filter(pk=block_document.block_type_id).exists():
-        raise OrionHTTPError(404, "Block type not found")
+        raise NotFoundError(BLOCK_TYPE_NOT_FOUND)
     data, references = _split_references(block_document.data)
     _check_references_exist(references)
-    with transaction.atomic():
-        row = models.BlockDocument.objects.create(
-            name=name,
-            data=encrypt_data(data),
-            is_anonymous=block_document.is_anonymous,
-            block_type_id=block_document.block_type_id,
-            block_schema_id=block_document.block_schema_id,
-        )
-        models.BlockDocumentReference.objects.bulk_create(
-            models.BlockDocumentReference(
-                name=key, parent_block_document=row, reference_block_document_id=target
+    try:
+        with transaction.atomic():
+            row = models.BlockDocument.objects.create(
+                name=name,
+                data=encrypt_data(data),
+                is_anonymous=block_document.is_anonymous,
+                block_type_id=block_document.block_type_id,
+                block_schema_id=block_document.block_schema_id,
             )
-            for key, target in references.items()
-        )
+            _write_references(row, references)
+    except IntegrityError:
+        raise ConflictError(BLOCK_DOCUMENT_EXISTS) from None
     return row
 
 
-def update_block_document(block_document_id: UUID, update: actions.BlockDocumentUpdate) -> bool:
-    """Merge (or replace) a document's data; False if there is no such document.
+def _write_references(row: models.BlockDocument, references: dict[str, UUID]) -> None:
+    models.BlockDocumentReference.objects.bulk_create(
+        models.BlockDocumentReference(name=key, parent_block_document=row, reference_block_document_id=target)
+        for key, target in references.items()
+    )
+
+
+def update_block_document(block_document_id: UUID, update: actions.BlockDocumentUpdate) -> None:
+    """Merge (or replace) a document's data; ``NotFoundError`` if there is no such document.
 
     Obfuscated secrets sent back keep their stored values. References are re-synced:
     a key sent with a ``$ref`` (re)points it, a key sent with plain data drops its
@@ -318,17 +341,17 @@ def update_block_document(block_document_id: UUID, update: actions.BlockDocument
     """
     row = _document_queryset().select_for_update(of=("self",)).filter(pk=block_document_id).first()
     if row is None:
-        return False
+        raise NotFoundError(BLOCK_DOCUMENT_NOT_FOUND)
     data_sent = "data" in update.model_fields_set
     new_schema = row.block_schema
     if update.block_schema_id is not None and update.block_schema_id != row.block_schema_id:
         new_schema = models.BlockSchema.objects.filter(pk=update.block_schema_id).first()
         if new_schema is None:
-            raise OrionHTTPError(404, "Block schema not found")
+            raise NotFoundError(BLOCK_SCHEMA_NOT_FOUND)
         if new_schema.block_type_id != row.block_type_id:
-            raise OrionHTTPError(400, "Must migrate block document to a block schema of the same block type.")
+            raise InvalidInputError(OTHER_BLOCK_TYPE)
     if not data_sent and update.merge_existing_data:
-        return True
+        return
 
     fernet = get_fernet()
     children = _load_children([row])
@@ -354,22 +377,15 @@ def update_block_document(block_document_id: UUID, update: actions.BlockDocument
     row.save(update_fields=fields_to_save)
     if references != existing:
         models.BlockDocumentReference.objects.filter(parent_block_document=row).delete()
-        models.BlockDocumentReference.objects.bulk_create(
-            models.BlockDocumentReference(
-                name=key, parent_block_document=row, reference_block_document_id=target
-            )
-            for key, target in references.items()
-        )
-    return True
+        _write_references(row, references)
 
 
-def delete_block_document(block_document_id: UUID) -> bool:
-    """Delete a document (its references go with it); False if there is none."""
+def delete_block_document(block_document_id: UUID) -> None:
+    """Delete a document (its references go with it); ``NotFoundError`` if there is none."""
     row = models.BlockDocument.objects.filter(pk=block_document_id).first()
     if row is None:
-        return False
+        raise NotFoundError(BLOCK_DOCUMENT_NOT_FOUND)
     row.delete()
-    return True
 
 
 # --- anonymous documents left behind by deleted runs -----------------------------------
@@ -466,9 +482,9 @@ def unreferenced_anonymous_block_documents_page(
     nothing references: the result-storage document the client saves for every flow run,
     once the run is gone or never persisted a result. Returns the ids to delete and the
     id to continue after (None on the last page)."""
-    page = _unreferenced_anonymous().filter(created__lt=created_before).order_by("pk")
+    candidates = _unreferenced_anonymous().filter(created__lt=created_before).order_by("pk")
     if after_id is not None:
-        page = page.filter(pk__gt=after_id)
-    ids = list(page.values_list("pk", flat=True)[:limit])
+        candidates = candidates.filter(pk__gt=after_id)
+    ids = list(candidates.values_list("pk", flat=True)[:limit])
     next_after = ids[-1] if len(ids) == limit else None
     return _without_artifact_references(ids), next_after

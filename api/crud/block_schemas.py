@@ -8,21 +8,27 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from api import models
 from api.blocks.checksums import compute_block_schema_checksum
 from api.crud import filters as filter_q
-from api.errors import OrionHTTPError
+from api.crud.lookups import first_or_not_found
+from api.crud.paging import page
+from api.errors import ConflictError, ForbiddenError, NotFoundError
 from api.schemas import actions, filters
 
+BLOCK_SCHEMA_NOT_FOUND = "Block schema not found"
+BLOCK_TYPE_ID_NOT_FOUND = "Block type {id} not found."
+NESTED_DEFINITION_MISSING = "Cannot create block schema because the definition of nested block {slug!r} is missing."
+PROTECTED_DELETE = "Block schemas for protected block types cannot be deleted."
 
-class MissingBlockTypeError(OrionHTTPError):
-    """A nested block reference names a block type that is not registered (409)."""
+
+class MissingBlockTypeError(ConflictError):
+    """A nested block reference names a block type that is not registered."""
 
     def __init__(self, slug: str) -> None:
-        super().__init__(
-            409, f"Cannot create block schema because block type {slug!r} was not found."
-        )
+        super().__init__(f"Cannot create block schema because block type {slug!r} was not found.")
 
 
 def create_block_schema(block_schema: actions.BlockSchemaCreate) -> tuple[models.BlockSchema, bool]:
@@ -30,9 +36,11 @@ def create_block_schema(block_schema: actions.BlockSchemaCreate) -> tuple[models
 
     Returns ``(schema, created)``. The checksum is the client's (``api.blocks.checksums``).
     Nested blocks listed in ``fields.block_schema_references`` are linked to their
-    schemas, which are registered from ``fields.definitions`` when missing. The caller
-    checks that the block type exists.
+    schemas, which are registered from ``fields.definitions`` when missing. An unknown
+    block type is a ``NotFoundError``.
     """
+    if not models.BlockType.objects.filter(pk=block_schema.block_type_id).exists():
+        raise NotFoundError(BLOCK_TYPE_ID_NOT_FOUND.format(id=block_schema.block_type_id))
     fields = copy.deepcopy(block_schema.fields)
     checksum = compute_block_schema_checksum(fields)
     existing = read_block_schema_by_checksum(checksum, block_schema.version)
@@ -95,22 +103,39 @@ def _referenced_block_schema(reference: dict[str, Any], definitions: dict[str, A
                 actions.BlockSchemaCreate(fields=candidate, block_type_id=block_type.id)
             )
             return schema
-    raise OrionHTTPError(
-        409, f"Cannot create block schema because the definition of nested block {slug!r} is missing."
-    )
+    raise ConflictError(NESTED_DEFINITION_MISSING.format(slug=slug))
+
+
+def _schemas() -> QuerySet[models.BlockSchema]:
+    return models.BlockSchema.objects.select_related("block_type")
 
 
 def read_block_schema(block_schema_id: UUID) -> models.BlockSchema | None:
     """The schema with this id (its block type loaded), if any."""
-    return models.BlockSchema.objects.select_related("block_type").filter(pk=block_schema_id).first()
+    return _schemas().filter(pk=block_schema_id).first()
+
+
+def get_block_schema(block_schema_id: UUID) -> models.BlockSchema:
+    """The schema with this id (its block type loaded); ``NotFoundError`` if there is none."""
+    return first_or_not_found(_schemas().filter(pk=block_schema_id), BLOCK_SCHEMA_NOT_FOUND)
+
+
+def _by_checksum(checksum: str, version: str | None) -> QuerySet[models.BlockSchema]:
+    """Schemas with this checksum (and version, when given), newest first."""
+    queryset = _schemas().filter(checksum=checksum)
+    if version is not None:
+        queryset = queryset.filter(version=version)
+    return queryset.order_by("-created")
 
 
 def read_block_schema_by_checksum(checksum: str, version: str | None = None) -> models.BlockSchema | None:
     """The most recent schema with this checksum (and version, when given)."""
-    queryset = models.BlockSchema.objects.select_related("block_type").filter(checksum=checksum)
-    if version is not None:
-        queryset = queryset.filter(version=version)
-    return queryset.order_by("-created").first()
+    return _by_checksum(checksum, version).first()
+
+
+def get_block_schema_by_checksum(checksum: str, version: str | None = None) -> models.BlockSchema:
+    """The most recent schema with this checksum (and version); ``NotFoundError`` if none."""
+    return first_or_not_found(_by_checksum(checksum, version), BLOCK_SCHEMA_NOT_FOUND)
 
 
 def read_block_schemas(
@@ -119,18 +144,17 @@ def read_block_schemas(
     offset: int = 0,
 ) -> list[models.BlockSchema]:
     """Schemas matching the filter, newest first, their block types loaded."""
-    queryset = (
-        models.BlockSchema.objects.select_related("block_type")
-        .filter(filter_q.block_schema_filter_q(block_schema_filter))
-        .order_by("-created")
-    )
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    queryset = _schemas().filter(filter_q.block_schema_filter_q(block_schema_filter)).order_by("-created")
+    return page(queryset, offset, limit)
 
 
-def delete_block_schema(block_schema: models.BlockSchema) -> None:
-    """Delete a schema (and the documents using it)."""
-    block_schema.delete()
+def delete_block_schema(block_schema_id: UUID) -> None:
+    """Delete a schema and the documents using it; ``NotFoundError`` if missing,
+    ``ForbiddenError`` if its block type is protected."""
+    row = get_block_schema(block_schema_id)
+    if row.block_type.is_protected:
+        raise ForbiddenError(PROTECTED_DELETE)
+    row.delete()
 
 
 def read_available_block_capabilities() -> list[str]:

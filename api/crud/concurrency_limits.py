@@ -8,7 +8,11 @@ from uuid import UUID
 from django.utils import timezone
 
 from api import models
+from api.crud.lookups import delete_or_not_found, first_or_not_found, update_or_not_found
+from api.crud.paging import page
 from api.schemas import actions
+
+CONCURRENCY_LIMIT_NOT_FOUND = "Concurrency limit not found"
 
 
 def create_concurrency_limit(limit: actions.ConcurrencyLimitCreate) -> models.ConcurrencyLimit:
@@ -19,38 +23,38 @@ def create_concurrency_limit(limit: actions.ConcurrencyLimitCreate) -> models.Co
     return row
 
 
-def read_concurrency_limit(limit_id: UUID) -> Optional[models.ConcurrencyLimit]:
-    """The limit with this id, or None."""
-    return models.ConcurrencyLimit.objects.filter(pk=limit_id).first()
+def get_concurrency_limit(limit_id: UUID) -> models.ConcurrencyLimit:
+    """The limit with this id; ``NotFoundError`` if there is none."""
+    return first_or_not_found(models.ConcurrencyLimit.objects.filter(pk=limit_id), CONCURRENCY_LIMIT_NOT_FOUND)
 
 
-def read_concurrency_limit_by_tag(tag: str) -> Optional[models.ConcurrencyLimit]:
-    """The limit of this tag, or None."""
-    return models.ConcurrencyLimit.objects.filter(tag=tag).first()
+def get_concurrency_limit_by_tag(tag: str) -> models.ConcurrencyLimit:
+    """The limit of this tag; ``NotFoundError`` if there is none."""
+    return first_or_not_found(models.ConcurrencyLimit.objects.filter(tag=tag), CONCURRENCY_LIMIT_NOT_FOUND)
 
 
 def read_concurrency_limits(limit: Optional[int] = None, offset: int = 0) -> list[models.ConcurrencyLimit]:
     """One page of limits, ordered by tag."""
-    end = None if limit is None else offset + limit
-    return list(models.ConcurrencyLimit.objects.order_by("tag")[offset:end])
+    return page(models.ConcurrencyLimit.objects.order_by("tag"), offset, limit)
 
 
-def reset_concurrency_limit_by_tag(tag: str, slot_override: Optional[list[UUID]] = None) -> bool:
-    """Replace the tag's active slots with ``slot_override`` (or none); False if unknown."""
+def reset_concurrency_limit_by_tag(tag: str, slot_override: Optional[list[UUID]] = None) -> None:
+    """Replace the tag's active slots with ``slot_override`` (or none); ``NotFoundError``
+    if the tag has no limit."""
     slots = [str(slot) for slot in slot_override or []]
-    updated = models.ConcurrencyLimit.objects.filter(tag=tag).update(
-        active_slots=slots, updated=timezone.now()
+    update_or_not_found(
+        models.ConcurrencyLimit.objects.filter(tag=tag),
+        CONCURRENCY_LIMIT_NOT_FOUND,
+        active_slots=slots,
+        updated=timezone.now(),
     )
-    return updated > 0
 
 
-def delete_concurrency_limit(limit_id: UUID) -> bool:
-    """Delete the limit with this id; False if missing."""
-    deleted, _ = models.ConcurrencyLimit.objects.filter(pk=limit_id).delete()
-    return deleted > 0
+def delete_concurrency_limit(limit_id: UUID) -> None:
+    """Delete the limit with this id; ``NotFoundError`` if there is none."""
+    delete_or_not_found(models.ConcurrencyLimit.objects.filter(pk=limit_id), CONCURRENCY_LIMIT_NOT_FOUND)
 
 
-def delete_concurrency_limit_by_tag(tag: str) -> bool:
-    """Delete the limit of this tag; False if missing."""
-    deleted, _ = models.ConcurrencyLimit.objects.filter(tag=tag).delete()
-    return deleted > 0
+def delete_concurrency_limit_by_tag(tag: str) -> None:
+    """Delete the limit of this tag; ``NotFoundError`` if there is none."""
+    delete_or_not_found(models.ConcurrencyLimit.objects.filter(tag=tag), CONCURRENCY_LIMIT_NOT_FOUND)

@@ -23,9 +23,9 @@ from pydantic import TypeAdapter
 
 from api import models
 from api.crud import flow_runs as flow_runs_crud
-from api.crud import work_pools
+from api.crud import work_pools, work_queues
 from api.crud.filters import deployments_q, order_by
-from api.errors import OrionHTTPError
+from api.errors import ConflictError
 from api.schemas import actions, filters
 from api.schemas.core import FlowRunPolicy
 from api.schemas.schedules import Schedule
@@ -60,17 +60,17 @@ def to_response_values(deployment: models.Deployment) -> dict[str, Any]:
 def _pool_for_deployment(pool_name: str) -> models.WorkPool:
     if pool_name == work_pools.DEFAULT_AGENT_WORK_POOL_NAME:
         return work_pools.get_or_create_default_agent_pool()
-    return work_pools.get_work_pool_or_404(pool_name)
+    return work_pools.get_work_pool(pool_name)
 
 
 def _ensure_queue(pool: models.WorkPool, name: str) -> models.WorkQueue:
     """The queue ``name`` of ``pool``, created (last in priority) when missing."""
-    queue = work_pools.read_pool_queue(pool, name)
+    queue = work_queues.read_pool_queue(pool, name)
     if queue is not None:
         return queue
     try:
-        return work_pools.create_work_queue(pool, actions.WorkQueueCreate(name=name), honour_priority=False)
-    except OrionHTTPError:
+        return work_queues.create_work_queue(actions.WorkQueueCreate(name=name), pool=pool)
+    except ConflictError:
         # Created by a concurrent request.
         return models.WorkQueue.objects.get(work_pool=pool, name=name)
 
@@ -80,7 +80,7 @@ def resolve_work_queue(pool_name: Optional[str], queue_name: Optional[str]) -> O
 
     Pool and queue: that queue of that pool (created if missing). Pool only: the pool's
     default queue. Queue only: that queue of ``default-agent-pool`` (both created if
-    missing). Neither: no queue. A named pool that does not exist is a 404.
+    missing). Neither: no queue. A named pool that does not exist is a ``NotFoundError``.
     """
     if pool_name:
         pool = _pool_for_deployment(pool_name)
@@ -93,7 +93,7 @@ def resolve_work_queue(pool_name: Optional[str], queue_name: Optional[str]) -> O
 
 
 def check_infra_overrides(pool: models.WorkPool, infra_overrides: dict[str, Any], verb: str = "creating") -> None:
-    """Refuse overrides that do not satisfy the pool's ``variables`` schema (409).
+    """Refuse overrides that do not satisfy the pool's ``variables`` schema (``ConflictError``).
 
     A variable with a default is not required, even when the schema lists it so.
     """
@@ -107,9 +107,9 @@ def check_infra_overrides(pool: models.WorkPool, infra_overrides: dict[str, Any]
     try:
         jsonschema.validate(infra_overrides, schema)
     except jsonschema.ValidationError as exc:
-        raise OrionHTTPError(409, f"Error {verb} deployment: {exc.message}") from None
+        raise ConflictError(f"Error {verb} deployment: {exc.message}") from None
     except jsonschema.SchemaError as exc:
-        raise OrionHTTPError(409, f"Error {verb} deployment: invalid variables schema: {exc.message}") from None
+        raise ConflictError(f"Error {verb} deployment: invalid variables schema: {exc.message}") from None
 
 
 def _check_block_documents(storage_id: Optional[UUID], infrastructure_id: Optional[UUID], verb: str) -> None:
@@ -120,8 +120,7 @@ def _check_block_documents(storage_id: Optional[UUID], infrastructure_id: Option
     found = set(models.BlockDocument.objects.filter(pk__in=wanted.values()).values_list("pk", flat=True))
     for kind, block_id in wanted.items():
         if block_id not in found:
-            raise OrionHTTPError(
-                409,
+            raise ConflictError(
                 f"Error {verb} deployment. Could not find {kind} block with id: {block_id}. This "
                 "usually occurs when applying a deployment specification that was built against "
                 "a different Prefect database / workspace.",
@@ -147,7 +146,7 @@ def create_deployment(deployment: actions.DeploymentCreate) -> tuple[models.Depl
     sent = deployment.model_dump(mode="json", exclude_unset=True)
     pool_name = deployment.work_pool_name
     if pool_name and pool_name != work_pools.DEFAULT_AGENT_WORK_POOL_NAME:
-        check_infra_overrides(work_pools.get_work_pool_or_404(pool_name), deployment.infra_overrides)
+        check_infra_overrides(work_pools.get_work_pool(pool_name), deployment.infra_overrides)
     _check_block_documents(deployment.storage_document_id, deployment.infrastructure_document_id, "creating")
     if not models.Flow.objects.filter(pk=deployment.flow_id).exists():
         raise IntegrityError(f"Flow {deployment.flow_id} does not exist.")
@@ -243,7 +242,7 @@ def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> 
         pool_name = sent.get("work_pool_name")
         queue_name = sent.get("work_queue_name")
         if pool_name and pool_name != work_pools.DEFAULT_AGENT_WORK_POOL_NAME:
-            pool = work_pools.get_work_pool_or_404(pool_name)
+            pool = work_pools.get_work_pool(pool_name)
             check_infra_overrides(pool, values.get("infra_overrides", deployment.infra_overrides), "updating")
         queue = resolve_work_queue(pool_name, queue_name)
         values["work_queue_id"] = queue.id if queue is not None else None

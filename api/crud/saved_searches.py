@@ -6,7 +6,11 @@ from typing import Optional
 from uuid import UUID
 
 from api import models
+from api.crud.lookups import delete_or_not_found, first_or_not_found
+from api.crud.paging import page
 from api.schemas import actions
+
+SAVED_SEARCH_NOT_FOUND = "Saved search not found"
 
 
 def create_saved_search(search: actions.SavedSearchCreate) -> tuple[models.SavedSearch, bool]:
@@ -16,18 +20,16 @@ def create_saved_search(search: actions.SavedSearchCreate) -> tuple[models.Saved
     return models.SavedSearch.objects.update_or_create(name=search.name, defaults={"filters": filters})
 
 
-def read_saved_search(search_id: UUID) -> Optional[models.SavedSearch]:
-    """The saved search with this id, or None."""
-    return models.SavedSearch.objects.filter(pk=search_id).first()
+def get_saved_search(search_id: UUID) -> models.SavedSearch:
+    """The saved search with this id; ``NotFoundError`` if there is none."""
+    return first_or_not_found(models.SavedSearch.objects.filter(pk=search_id), SAVED_SEARCH_NOT_FOUND)
 
 
 def read_saved_searches(limit: Optional[int] = None, offset: int = 0) -> list[models.SavedSearch]:
     """One page of saved searches, ordered by name."""
-    end = None if limit is None else offset + limit
-    return list(models.SavedSearch.objects.order_by("name")[offset:end])
+    return page(models.SavedSearch.objects.order_by("name"), offset, limit)
 
 
-def delete_saved_search(search_id: UUID) -> bool:
-    """Delete the saved search; False if missing."""
-    deleted, _ = models.SavedSearch.objects.filter(pk=search_id).delete()
-    return deleted > 0
+def delete_saved_search(search_id: UUID) -> None:
+    """Delete the saved search; ``NotFoundError`` if there is none."""
+    delete_or_not_found(models.SavedSearch.objects.filter(pk=search_id), SAVED_SEARCH_NOT_FOUND)

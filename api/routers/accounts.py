@@ -71,8 +71,6 @@ def revoke_my_token(request: HttpRequest, id: UUID) -> None:
     """Revoke one of the caller's tokens."""
     user = _signed_in(request).user
     write_transaction(request)
-    row = accounts.read_token(id, user)
-    if row is None:
-        raise OrionHTTPError(404, "Token not found")
+    row = accounts.get_token(id, user)
     accounts.revoke_tokens([row])
     identities.forget_token(row.digest)

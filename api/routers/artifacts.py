@@ -25,8 +25,6 @@ from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/experimental/artifacts", tags=["Artifacts"])
 
-ARTIFACT_NOT_FOUND = "Artifact not found."
-
 
 def check_enabled() -> None:
     """Answer 404 unless artifacts are enabled."""
@@ -56,7 +54,14 @@ def create_artifact(request: HttpRequest, artifact: actions.ArtifactCreate) -> A
 @router.post("/filter")
 def read_artifacts(request: HttpRequest, body: ArtifactFilterRequest) -> list[Artifact]:
     """Artifacts matching the filters, sorted, one page."""
-    rows = artifacts.read_artifacts(body.artifacts, body.flow_runs, body.task_runs, body.sort, body.limit, body.offset)
+    rows = artifacts.read_artifacts(
+        artifacts=body.artifacts,
+        flow_runs=body.flow_runs,
+        task_runs=body.task_runs,
+        sort=body.sort,
+        limit=body.limit,
+        offset=body.offset,
+    )
     return [Artifact.model_validate(row) for row in rows]
 
 
@@ -64,10 +69,7 @@ def read_artifacts(request: HttpRequest, body: ArtifactFilterRequest) -> list[Ar
 def read_artifact(request: HttpRequest, id: UUID) -> Artifact:
     """The artifact with this id."""
     check_enabled()
-    row = artifacts.read_artifact(id)
-    if row is None:
-        raise OrionHTTPError(404, ARTIFACT_NOT_FOUND)
-    return Artifact.model_validate(row)
+    return Artifact.model_validate(artifacts.get_artifact(id))
 
 
 @router.patch("/{id}", status_code=204)
@@ -75,8 +77,7 @@ def update_artifact(request: HttpRequest, id: UUID, artifact: actions.ArtifactUp
     """Write the fields sent."""
     check_enabled()
     write_transaction(request)
-    if not artifacts.update_artifact(id, artifact):
-        raise OrionHTTPError(404, ARTIFACT_NOT_FOUND)
+    artifacts.update_artifact(id, artifact)
 
 
 @router.delete("/{id}", status_code=204)
@@ -84,5 +85,4 @@ def delete_artifact(request: HttpRequest, id: UUID) -> None:
     """Delete the artifact."""
     check_enabled()
     write_transaction(request)
-    if not artifacts.delete_artifact(id):
-        raise OrionHTTPError(404, ARTIFACT_NOT_FOUND)
+    artifacts.delete_artifact(id)

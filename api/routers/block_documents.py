@@ -5,20 +5,16 @@ from __future__ import annotations
 from typing import Optional
 from uuid import UUID
 
-from django.db import IntegrityError
 from django.http import HttpRequest
 from pydantic import Field
 
 from api.crud import block_documents
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, core, filters
 from api.schemas.base import Limit, Offset, RequestBody
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/block_documents", tags=["Block documents"])
-
-BLOCK_DOCUMENT_NOT_FOUND = "Block document not found"
 
 
 class BlockDocumentFilterRequest(RequestBody):
@@ -39,11 +35,7 @@ def create_block_document(
 ) -> core.BlockDocument:
     """Save a block document (the response shows secrets obfuscated)."""
     write_transaction(request)
-    try:
-        row = block_documents.create_block_document(block_document)
-    except IntegrityError:
-        raise OrionHTTPError(409, "Block already exists") from None
-    return block_documents.to_responses([row])[0]
+    return block_documents.to_schema(block_documents.create_block_document(block_document))
 
 
 @router.post("/filter")
@@ -65,10 +57,7 @@ def read_block_documents(
 @router.get("/{uuid:id}")
 def read_block_document(request: HttpRequest, id: UUID, include_secrets: bool = False) -> core.BlockDocument:
     """The document with this id (anonymous ones included)."""
-    document = block_documents.read_block_document(id, include_secrets)
-    if document is None:
-        raise OrionHTTPError(404, BLOCK_DOCUMENT_NOT_FOUND)
-    return document
+    return block_documents.get_block_document(id, include_secrets)
 
 
 @router.patch("/{uuid:id}", status_code=204)
@@ -78,13 +67,11 @@ def update_block_document(
     """Merge into (or replace) a document's data, optionally moving it to another
     schema of the same block type."""
     write_transaction(request)
-    if not block_documents.update_block_document(id, block_document):
-        raise OrionHTTPError(404, BLOCK_DOCUMENT_NOT_FOUND)
+    block_documents.update_block_document(id, block_document)
 
 
 @router.delete("/{uuid:id}", status_code=204)
 def delete_block_document(request: HttpRequest, id: UUID) -> None:
     """Delete a document."""
     write_transaction(request)
-    if not block_documents.delete_block_document(id):
-        raise OrionHTTPError(404, BLOCK_DOCUMENT_NOT_FOUND)
+    block_documents.delete_block_document(id)

@@ -9,16 +9,13 @@ from django.http import HttpRequest
 from ninja.responses import Status
 from pydantic import Field
 
-from api.crud import block_schemas, block_types
+from api.crud import block_schemas
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, core, filters
 from api.schemas.base import Limit, Offset, RequestBody
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/block_schemas", tags=["Block schemas"])
-
-BLOCK_SCHEMA_NOT_FOUND = "Block schema not found"
 
 
 class BlockSchemaFilterRequest(RequestBody):
@@ -33,8 +30,6 @@ class BlockSchemaFilterRequest(RequestBody):
 def create_block_schema(request: HttpRequest, block_schema: actions.BlockSchemaCreate) -> core.BlockSchema:
     """Create a schema (201), or return the identical existing one (200)."""
     write_transaction(request)
-    if block_types.read_block_type(block_schema.block_type_id) is None:
-        raise OrionHTTPError(404, f"Block type {block_schema.block_type_id} not found.")
     row, created = block_schemas.create_block_schema(block_schema)
     response = core.BlockSchema.model_validate(row)
     return response if created else Status(200, response)
@@ -46,7 +41,7 @@ def read_block_schemas(
 ) -> list[core.BlockSchema]:
     """Schemas matching the filter, newest first."""
     body = body or BlockSchemaFilterRequest()  # the whole body may be omitted
-    rows = block_schemas.read_block_schemas(body.block_schemas, body.limit, body.offset)
+    rows = block_schemas.read_block_schemas(block_schema_filter=body.block_schemas, limit=body.limit, offset=body.offset)
     return [core.BlockSchema.model_validate(row) for row in rows]
 
 
@@ -55,28 +50,17 @@ def read_block_schema_by_checksum(
     request: HttpRequest, checksum: str, version: Optional[str] = None
 ) -> core.BlockSchema:
     """The newest schema with this checksum (and version, when given)."""
-    row = block_schemas.read_block_schema_by_checksum(checksum, version)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_SCHEMA_NOT_FOUND)
-    return core.BlockSchema.model_validate(row)
+    return core.BlockSchema.model_validate(block_schemas.get_block_schema_by_checksum(checksum, version))
 
 
 @router.get("/{id}")
 def read_block_schema(request: HttpRequest, id: UUID) -> core.BlockSchema:
     """The schema with this id."""
-    row = block_schemas.read_block_schema(id)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_SCHEMA_NOT_FOUND)
-    return core.BlockSchema.model_validate(row)
+    return core.BlockSchema.model_validate(block_schemas.get_block_schema(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_block_schema(request: HttpRequest, id: UUID) -> None:
     """Delete a schema and its documents; schemas of protected types stay."""
     write_transaction(request)
-    row = block_schemas.read_block_schema(id)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_SCHEMA_NOT_FOUND)
-    if row.block_type.is_protected:
-        raise OrionHTTPError(403, "Block schemas for protected block types cannot be deleted.")
-    block_schemas.delete_block_schema(row)
+    block_schemas.delete_block_schema(id)

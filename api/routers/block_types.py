@@ -6,21 +6,17 @@ from __future__ import annotations
 from typing import Optional
 from uuid import UUID
 
-from django.db import IntegrityError
 from django.http import HttpRequest
 from pydantic import Field
 
 from api.blocks import registration
 from api.crud import block_documents, block_types
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, core, filters
 from api.schemas.base import Limit, Offset, RequestBody
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/block_types", tags=["Block types"])
-
-BLOCK_TYPE_NOT_FOUND = "Block type not found"
 
 
 class BlockTypeFilterRequest(RequestBody):
@@ -35,14 +31,9 @@ class BlockTypeFilterRequest(RequestBody):
 @router.post("/", status_code=201)
 def create_block_type(request: HttpRequest, block_type: actions.BlockTypeCreate) -> core.BlockType:
     """Create a block type; names beginning with "prefect" are reserved."""
-    if block_type.name.lower().startswith("prefect"):
-        raise OrionHTTPError(403, "Block type names beginning with 'Prefect' are reserved.")
+    block_types.check_block_type_name(block_type.name)
     write_transaction(request)
-    try:
-        row = block_types.create_block_type(block_type)
-    except IntegrityError:
-        raise OrionHTTPError(409, f'Block type with name "{block_type.name}" already exists') from None
-    return core.BlockType.model_validate(row)
+    return core.BlockType.model_validate(block_types.create_block_type(block_type))
 
 
 @router.post("/filter")
@@ -51,7 +42,9 @@ def read_block_types(
 ) -> list[core.BlockType]:
     """Block types matching the filters, by name."""
     body = body or BlockTypeFilterRequest()  # the whole body may be omitted
-    rows = block_types.read_block_types(body.block_types, body.block_schemas, body.limit, body.offset)
+    rows = block_types.read_block_types(
+        block_type_filter=body.block_types, block_schema_filter=body.block_schemas, limit=body.limit, offset=body.offset
+    )
     return [core.BlockType.model_validate(row) for row in rows]
 
 
@@ -66,10 +59,7 @@ def install_system_block_types(request: HttpRequest) -> None:
 @router.get("/slug/{slug}")
 def read_block_type_by_slug(request: HttpRequest, slug: str) -> core.BlockType:
     """The block type with this slug."""
-    row = block_types.read_block_type_by_slug(slug)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_TYPE_NOT_FOUND)
-    return core.BlockType.model_validate(row)
+    return core.BlockType.model_validate(block_types.get_block_type_by_slug(slug))
 
 
 @router.get("/slug/{slug}/block_documents")
@@ -77,8 +67,7 @@ def read_block_documents_for_block_type(
     request: HttpRequest, slug: str, include_secrets: bool = False
 ) -> list[core.BlockDocument]:
     """The named (non-anonymous) documents of this block type, by name."""
-    if block_types.read_block_type_by_slug(slug) is None:
-        raise OrionHTTPError(404, BLOCK_TYPE_NOT_FOUND)
+    block_types.get_block_type_by_slug(slug)
     return block_documents.read_block_documents(
         block_type_filter=filters.BlockTypeFilter(slug=filters.BlockTypeFilterSlug(any_=[slug])),
         include_secrets=include_secrets,
@@ -90,36 +79,24 @@ def read_block_document_by_name_for_block_type(
     request: HttpRequest, slug: str, block_document_name: str, include_secrets: bool = False
 ) -> core.BlockDocument:
     """The document of this block type with this name (anonymous ones included)."""
-    document = block_documents.read_block_document_by_name(block_document_name, slug, include_secrets)
-    if document is None:
-        raise OrionHTTPError(404, "Block document not found")
-    return document
+    return block_documents.get_block_document_by_name(block_document_name, slug, include_secrets)
 
 
 @router.get("/{id}")
 def read_block_type(request: HttpRequest, id: UUID) -> core.BlockType:
     """The block type with this id."""
-    row = block_types.read_block_type(id)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_TYPE_NOT_FOUND)
-    return core.BlockType.model_validate(row)
+    return core.BlockType.model_validate(block_types.get_block_type(id))
 
 
 @router.patch("/{id}", status_code=204)
 def update_block_type(request: HttpRequest, id: UUID, block_type: actions.BlockTypeUpdate) -> None:
     """Change a block type's logo, documentation link, description or code example."""
     write_transaction(request)
-    if not block_types.update_block_type(id, block_type):
-        raise OrionHTTPError(404, BLOCK_TYPE_NOT_FOUND)
+    block_types.update_block_type(id, block_type)
 
 
 @router.delete("/{id}", status_code=204)
 def delete_block_type(request: HttpRequest, id: UUID) -> None:
     """Delete a block type with its schemas and documents; protected types stay."""
     write_transaction(request)
-    row = block_types.read_block_type(id)
-    if row is None:
-        raise OrionHTTPError(404, BLOCK_TYPE_NOT_FOUND)
-    if row.is_protected:
-        raise OrionHTTPError(403, "protected block types cannot be deleted.")
-    block_types.delete_block_type(row)
+    block_types.delete_block_type(id)

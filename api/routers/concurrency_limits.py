@@ -10,14 +10,11 @@ from pydantic import Field
 
 from api.crud import concurrency_limits
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset, RequestBody
 from api.utilities.server import OrionRouter, json_response
 
 router = OrionRouter(prefix="/concurrency_limits", tags=["Concurrency Limits"])
-
-NOT_FOUND = "Concurrency limit not found"
 
 
 class PageRequest(RequestBody):
@@ -45,16 +42,13 @@ def create_concurrency_limit(
 @router.get("/tag/{tag}")
 def read_concurrency_limit_by_tag(request: HttpRequest, tag: str) -> core.ConcurrencyLimit:
     """The limit of this tag."""
-    row = concurrency_limits.read_concurrency_limit_by_tag(tag)
-    if row is None:
-        raise OrionHTTPError(404, NOT_FOUND)
-    return core.ConcurrencyLimit.model_validate(row)
+    return core.ConcurrencyLimit.model_validate(concurrency_limits.get_concurrency_limit_by_tag(tag))
 
 
 @router.post("/filter")
 def read_concurrency_limits(request: HttpRequest, body: PageRequest) -> list[core.ConcurrencyLimit]:
     """One page of limits, by tag."""
-    rows = concurrency_limits.read_concurrency_limits(body.limit, body.offset)
+    rows = concurrency_limits.read_concurrency_limits(limit=body.limit, offset=body.offset)
     return [core.ConcurrencyLimit.model_validate(row) for row in rows]
 
 
@@ -62,8 +56,7 @@ def read_concurrency_limits(request: HttpRequest, body: PageRequest) -> list[cor
 def reset_concurrency_limit_by_tag(request: HttpRequest, tag: str, body: ResetRequest) -> HttpResponse:
     """Replace the tag's active slots with ``slot_override`` (or none); 200 ``null``."""
     write_transaction(request)
-    if not concurrency_limits.reset_concurrency_limit_by_tag(tag, body.slot_override):
-        raise OrionHTTPError(404, NOT_FOUND)
+    concurrency_limits.reset_concurrency_limit_by_tag(tag, body.slot_override)
     return json_response(None, 200)
 
 
@@ -71,24 +64,19 @@ def reset_concurrency_limit_by_tag(request: HttpRequest, tag: str, body: ResetRe
 def delete_concurrency_limit_by_tag(request: HttpRequest, tag: str) -> HttpResponse:
     """Delete the limit of this tag (200 ``null``)."""
     write_transaction(request)
-    if not concurrency_limits.delete_concurrency_limit_by_tag(tag):
-        raise OrionHTTPError(404, NOT_FOUND)
+    concurrency_limits.delete_concurrency_limit_by_tag(tag)
     return json_response(None, 200)
 
 
 @router.get("/{id}")
 def read_concurrency_limit(request: HttpRequest, id: UUID) -> core.ConcurrencyLimit:
     """The limit with this id."""
-    row = concurrency_limits.read_concurrency_limit(id)
-    if row is None:
-        raise OrionHTTPError(404, NOT_FOUND)
-    return core.ConcurrencyLimit.model_validate(row)
+    return core.ConcurrencyLimit.model_validate(concurrency_limits.get_concurrency_limit(id))
 
 
 @router.delete("/{id}")
 def delete_concurrency_limit(request: HttpRequest, id: UUID) -> HttpResponse:
     """Delete the limit with this id (200 ``null``)."""
     write_transaction(request)
-    if not concurrency_limits.delete_concurrency_limit(id):
-        raise OrionHTTPError(404, NOT_FOUND)
+    concurrency_limits.delete_concurrency_limit(id)
     return json_response(None, 200)

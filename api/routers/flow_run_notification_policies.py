@@ -10,15 +10,12 @@ from pydantic import Field
 
 from api.crud import flow_run_notification_policies as policies
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import Limit, Offset, RequestBody
 from api.schemas.core import FlowRunNotificationPolicy
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/flow_run_notification_policies", tags=["Flow Run Notification Policies"])
-
-POLICY_NOT_FOUND = "flow run notification policy not found"
 
 
 class PolicyFilterRequest(RequestBody):
@@ -43,7 +40,9 @@ def read_flow_run_notification_policies(
     request: HttpRequest, body: PolicyFilterRequest
 ) -> list[FlowRunNotificationPolicy]:
     """Policies matching the filter, by id."""
-    rows = policies.read_policies(body.flow_run_notification_policy_filter, body.limit, body.offset)
+    rows = policies.read_policies(
+        policy_filter=body.flow_run_notification_policy_filter, limit=body.limit, offset=body.offset
+    )
     return [FlowRunNotificationPolicy.model_validate(row) for row in rows]
 
 
@@ -53,22 +52,17 @@ def update_flow_run_notification_policy(
 ) -> None:
     """Write the fields sent."""
     write_transaction(request)
-    if not policies.update_policy(id, policy):
-        raise OrionHTTPError(404, f"Flow run notification policy {id} not found")
+    policies.update_policy(id, policy)
 
 
 @router.get("/{id}")
 def read_flow_run_notification_policy(request: HttpRequest, id: UUID) -> FlowRunNotificationPolicy:
     """The policy with this id."""
-    row = policies.read_policy(id)
-    if row is None:
-        raise OrionHTTPError(404, POLICY_NOT_FOUND)
-    return FlowRunNotificationPolicy.model_validate(row)
+    return FlowRunNotificationPolicy.model_validate(policies.get_policy(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_flow_run_notification_policy(request: HttpRequest, id: UUID) -> None:
     """Delete the policy."""
     write_transaction(request)
-    if not policies.delete_policy(id):
-        raise OrionHTTPError(404, POLICY_NOT_FOUND)
+    policies.delete_policy(id)

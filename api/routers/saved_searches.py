@@ -9,14 +9,11 @@ from ninja.responses import Status
 
 from api.crud import saved_searches
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.routers.concurrency_limits import PageRequest
 from api.schemas import actions, core
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/saved_searches", tags=["SavedSearches"])
-
-NOT_FOUND = "Saved search not found"
 
 
 @router.put("/", status_code=201)
@@ -30,21 +27,18 @@ def create_saved_search(request: HttpRequest, saved_search: actions.SavedSearchC
 @router.post("/filter")
 def read_saved_searches(request: HttpRequest, body: PageRequest) -> list[core.SavedSearch]:
     """One page of saved searches, by name."""
-    return [core.SavedSearch.model_validate(row) for row in saved_searches.read_saved_searches(body.limit, body.offset)]
+    rows = saved_searches.read_saved_searches(limit=body.limit, offset=body.offset)
+    return [core.SavedSearch.model_validate(row) for row in rows]
 
 
 @router.get("/{id}")
 def read_saved_search(request: HttpRequest, id: UUID) -> core.SavedSearch:
     """The saved search with this id."""
-    row = saved_searches.read_saved_search(id)
-    if row is None:
-        raise OrionHTTPError(404, NOT_FOUND)
-    return core.SavedSearch.model_validate(row)
+    return core.SavedSearch.model_validate(saved_searches.get_saved_search(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_saved_search(request: HttpRequest, id: UUID) -> None:
     """Delete a saved search."""
     write_transaction(request)
-    if not saved_searches.delete_saved_search(id):
-        raise OrionHTTPError(404, NOT_FOUND)
+    saved_searches.delete_saved_search(id)

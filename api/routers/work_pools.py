@@ -8,9 +8,8 @@ from typing import Optional
 from django.http import HttpRequest
 from pydantic import Field
 
-from api.crud import work_pools
+from api.crud import work_pools, work_queues, workers
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, IndexedText, Limit, Offset, RequestBody
 from api.schemas.core import Worker, WorkPool, WorkQueue
@@ -18,18 +17,6 @@ from api.schemas.responses import WorkerFlowRunResponse
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/work_pools", tags=["Work Pools"])
-
-RESERVED_PREFIX = "prefect"
-RESERVED_CREATE = "Work pools starting with 'Prefect' are reserved for internal use."
-RESERVED_UPDATE = (
-    "Work pools starting with 'Prefect' are reserved for internal use and can only be "
-    "updated to set concurrency limits or pause."
-)
-RESERVED_DELETE = "Work pools starting with 'Prefect' are reserved for internal use and can not be deleted."
-
-
-def _reserved(name: str) -> bool:
-    return name.lower().startswith(RESERVED_PREFIX)
 
 
 class WorkPoolFilterRequest(RequestBody):
@@ -77,8 +64,7 @@ class WorkerFilterRequest(RequestBody):
 @router.post("/", status_code=201)
 def create_work_pool(request: HttpRequest, work_pool: actions.WorkPoolCreate) -> WorkPool:
     """Create a pool with its ``default`` queue."""
-    if _reserved(work_pool.name):
-        raise OrionHTTPError(403, RESERVED_CREATE)
+    work_pools.check_pool_creatable(work_pool.name)
     write_transaction(request)
     return WorkPool.model_validate(work_pools.create_work_pool(work_pool))
 
@@ -86,33 +72,29 @@ def create_work_pool(request: HttpRequest, work_pool: actions.WorkPoolCreate) ->
 @router.post("/filter")
 def read_work_pools(request: HttpRequest, body: WorkPoolFilterRequest) -> list[WorkPool]:
     """Pools matching the filter, by name."""
-    rows = work_pools.read_work_pools(body.work_pools, body.limit, body.offset)
+    rows = work_pools.read_work_pools(work_pool_filter=body.work_pools, limit=body.limit, offset=body.offset)
     return [WorkPool.model_validate(row) for row in rows]
 
 
 @router.get("/{name}")
 def read_work_pool(request: HttpRequest, name: str) -> WorkPool:
     """The pool called ``name``."""
-    return WorkPool.model_validate(work_pools.get_work_pool_or_404(name))
+    return WorkPool.model_validate(work_pools.get_work_pool(name))
 
 
 @router.patch("/{name}", status_code=204)
 def update_work_pool(request: HttpRequest, name: str, work_pool: actions.WorkPoolUpdate) -> None:
     """Write the fields sent; reserved pools only pause or change their concurrency."""
     write_transaction(request)
-    pool = work_pools.get_work_pool_or_404(name)
-    if _reserved(name) and work_pool.model_fields_set - {"is_paused", "concurrency_limit"}:
-        raise OrionHTTPError(403, RESERVED_UPDATE)
-    work_pools.update_work_pool(pool, work_pool)
+    work_pools.update_work_pool(work_pools.get_work_pool(name), work_pool)
 
 
 @router.delete("/{name}", status_code=204)
 def delete_work_pool(request: HttpRequest, name: str) -> None:
     """Delete the pool with its queues and workers."""
-    if _reserved(name):
-        raise OrionHTTPError(403, RESERVED_DELETE)
+    work_pools.check_pool_deletable(name)
     write_transaction(request)
-    work_pools.delete_work_pool(work_pools.get_work_pool_or_404(name))
+    work_pools.delete_work_pool(work_pools.get_work_pool(name))
 
 
 @router.post("/{name}/get_scheduled_flow_runs")
@@ -121,11 +103,11 @@ def get_scheduled_flow_runs(
 ) -> list[WorkerFlowRunResponse]:
     """Scheduled runs of the pool's queues (or the named ones) for a worker; the polled
     queues are marked as polled."""
-    pool = work_pools.get_work_pool_or_404(name)
-    queues = [work_pools.get_pool_queue_or_404(name, queue_name) for queue_name in body.work_queue_names or []]
-    runs = work_pools.get_scheduled_flow_runs(pool, queues, body.scheduled_before, body.scheduled_after, body.limit)
+    pool = work_pools.get_work_pool(name)
+    queues = [work_queues.get_pool_queue(name, queue_name) for queue_name in body.work_queue_names or []]
+    runs = workers.get_scheduled_flow_runs(pool, queues, body.scheduled_before, body.scheduled_after, body.limit)
     write_transaction(request)
-    work_pools.mark_queues_polled(pool, queues)
+    work_queues.mark_queues_polled(pool, queues)
     return runs
 
 
@@ -136,22 +118,24 @@ def get_scheduled_flow_runs(
 def create_work_queue(request: HttpRequest, work_pool_name: str, work_queue: actions.WorkQueueCreate) -> WorkQueue:
     """Create a queue in the pool at the priority asked for (others move down)."""
     write_transaction(request)
-    pool = work_pools.get_work_pool_or_404(work_pool_name)
-    return WorkQueue.model_validate(work_pools.create_work_queue(pool, work_queue))
+    pool = work_pools.get_work_pool(work_pool_name)
+    return WorkQueue.model_validate(work_queues.create_work_queue(work_queue, pool=pool))
 
 
 @router.post("/{work_pool_name}/queues/filter")
 def read_work_queues(request: HttpRequest, work_pool_name: str, body: WorkQueueFilterRequest) -> list[WorkQueue]:
     """Queues of the pool matching the filter, by priority."""
-    pool = work_pools.get_work_pool_or_404(work_pool_name)
-    rows = work_pools.read_work_queues(body.work_queues, body.limit, body.offset, pool=pool)
+    pool = work_pools.get_work_pool(work_pool_name)
+    rows = work_queues.read_work_queues(
+        work_queue_filter=body.work_queues, limit=body.limit, offset=body.offset, pool=pool
+    )
     return [WorkQueue.model_validate(row) for row in rows]
 
 
 @router.get("/{work_pool_name}/queues/{name}")
 def read_work_queue(request: HttpRequest, work_pool_name: str, name: str) -> WorkQueue:
     """The queue ``name`` of the pool."""
-    return WorkQueue.model_validate(work_pools.get_pool_queue_or_404(work_pool_name, name))
+    return WorkQueue.model_validate(work_queues.get_pool_queue(work_pool_name, name))
 
 
 @router.patch("/{work_pool_name}/queues/{name}", status_code=204)
@@ -160,14 +144,14 @@ def update_work_queue(
 ) -> None:
     """Write the fields sent (a new priority re-orders the pool's queues)."""
     write_transaction(request)
-    work_pools.update_work_queue(work_pools.get_pool_queue_or_404(work_pool_name, name), work_queue)
+    work_queues.update_work_queue(work_queues.get_pool_queue(work_pool_name, name), work_queue)
 
 
 @router.delete("/{work_pool_name}/queues/{name}", status_code=204)
 def delete_work_queue(request: HttpRequest, work_pool_name: str, name: str) -> None:
     """Delete the queue; the rest of the pool is renumbered."""
     write_transaction(request)
-    work_pools.delete_work_queue(work_pools.get_pool_queue_or_404(work_pool_name, name))
+    work_queues.delete_work_queue(work_queues.get_pool_queue(work_pool_name, name))
 
 
 # --- Workers -------------------------------------------------------------------------
@@ -177,12 +161,12 @@ def delete_work_queue(request: HttpRequest, work_pool_name: str, name: str) -> N
 def worker_heartbeat(request: HttpRequest, work_pool_name: str, body: HeartbeatRequest) -> None:
     """Record that the worker ``name`` is alive."""
     write_transaction(request)
-    work_pools.worker_heartbeat(work_pools.get_work_pool_or_404(work_pool_name), body.name)
+    workers.worker_heartbeat(work_pools.get_work_pool(work_pool_name), body.name)
 
 
 @router.post("/{work_pool_name}/workers/filter")
 def read_workers(request: HttpRequest, work_pool_name: str, body: WorkerFilterRequest) -> list[Worker]:
     """Workers of the pool matching the filter, most recent heartbeat first."""
-    pool = work_pools.get_work_pool_or_404(work_pool_name)
-    rows = work_pools.read_workers(pool, body.workers, body.limit, body.offset)
+    pool = work_pools.get_work_pool(work_pool_name)
+    rows = workers.read_workers(pool, worker_filter=body.workers, limit=body.limit, offset=body.offset)
     return [Worker.model_validate(row) for row in rows]

@@ -3,32 +3,22 @@ runs agents poll for, and queue health."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 from uuid import UUID
 
 from django.http import HttpRequest
 from pydantic import Field
 
-from api.crud import flow_runs, work_pools, work_queues
+from api.crud import flow_runs, work_queues
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
-from api.schemas import actions, filters
-from api.schemas.base import DateTime, Limit, Offset, RequestBody
+from api.routers.work_pools import WorkQueueFilterRequest
+from api.schemas import actions
+from api.schemas.base import DateTime, Limit, RequestBody
 from api.schemas.core import WorkQueue, WorkQueueStatusDetail
 from api.schemas.responses import FlowRunResponse
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/work_queues", tags=["Work Queues"])
-
-WORK_QUEUE_NOT_FOUND = "work queue not found"
-
-
-class WorkQueueFilterRequest(RequestBody):
-    """Body of ``POST /work_queues/filter``."""
-
-    work_queues: Optional[filters.WorkQueueFilter] = None
-    limit: Limit = Field(default=None, validate_default=True)
-    offset: Offset = 0
 
 
 class GetRunsRequest(RequestBody):
@@ -37,13 +27,6 @@ class GetRunsRequest(RequestBody):
     scheduled_before: Optional[DateTime] = None
     agent_id: Optional[UUID] = None
     limit: Limit = Field(default=None, validate_default=True)
-
-
-def _get_or_404(queue_id: UUID) -> Any:
-    queue = work_pools.read_work_queue(queue_id)
-    if queue is None:
-        raise OrionHTTPError(404, WORK_QUEUE_NOT_FOUND)
-    return queue
 
 
 @router.post("/", status_code=201)
@@ -61,16 +44,14 @@ def create_work_queue(request: HttpRequest, work_queue: actions.WorkQueueCreate)
 @router.get("/name/{name}")
 def read_work_queue_by_name(request: HttpRequest, name: str) -> WorkQueue:
     """The queue ``name`` of ``default-agent-pool``."""
-    queue = work_queues.read_work_queue_by_name(name)
-    if queue is None:
-        raise OrionHTTPError(404, WORK_QUEUE_NOT_FOUND)
-    return WorkQueue.model_validate(queue)
+    return WorkQueue.model_validate(work_queues.get_work_queue_by_name(name))
 
 
+# The same body as a pool's ``/queues/filter``: one class, so one OpenAPI schema.
 @router.post("/filter")
 def read_work_queues(request: HttpRequest, body: WorkQueueFilterRequest) -> list[WorkQueue]:
     """Queues of every pool matching the filter, by name."""
-    rows = work_pools.read_work_queues(body.work_queues, body.limit, body.offset)
+    rows = work_queues.read_work_queues(work_queue_filter=body.work_queues, limit=body.limit, offset=body.offset)
     return [WorkQueue.model_validate(row) for row in rows]
 
 
@@ -78,16 +59,13 @@ def read_work_queues(request: HttpRequest, body: WorkQueueFilterRequest) -> list
 def update_work_queue(request: HttpRequest, id: UUID, work_queue: actions.WorkQueueUpdate) -> None:
     """Write the fields sent."""
     write_transaction(request)
-    queue = work_pools.read_work_queue(id)
-    if queue is None:
-        raise OrionHTTPError(404, f"Work Queue {id} not found")
-    work_pools.update_work_queue(queue, work_queue)
+    work_queues.update_work_queue_by_id(id, work_queue)
 
 
 @router.get("/{id}")
 def read_work_queue(request: HttpRequest, id: UUID) -> WorkQueue:
     """The queue with this id."""
-    return WorkQueue.model_validate(_get_or_404(id))
+    return WorkQueue.model_validate(work_queues.get_work_queue(id))
 
 
 @router.post("/{id}/get_runs")
@@ -97,7 +75,7 @@ def read_work_queue_runs(request: HttpRequest, id: UUID, body: GetRunsRequest) -
     Records the poll (and the agent, given ``agent_id``) unless the UI is asking
     (``X-PREFECT-UI: true``).
     """
-    queue = work_queues.get_work_queue_or_raise(id)
+    queue = work_queues.load_work_queue(id)
     runs = work_queues.get_runs_in_work_queue(queue, body.limit, body.scheduled_before)
     if request.headers.get("x-prefect-ui", "").lower() != "true":
         write_transaction(request)
@@ -109,10 +87,10 @@ def read_work_queue_runs(request: HttpRequest, id: UUID, body: GetRunsRequest) -
 def delete_work_queue(request: HttpRequest, id: UUID) -> None:
     """Delete the queue."""
     write_transaction(request)
-    work_pools.delete_work_queue(_get_or_404(id))
+    work_queues.delete_work_queue(work_queues.get_work_queue(id))
 
 
 @router.get("/{id}/status")
 def read_work_queue_status(request: HttpRequest, id: UUID) -> WorkQueueStatusDetail:
     """Whether the queue is healthy: no late runs and polled within the last minute."""
-    return work_queues.read_work_queue_status(work_queues.get_work_queue_or_raise(id))
+    return work_queues.read_work_queue_status(work_queues.load_work_queue(id))
