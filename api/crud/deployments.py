@@ -20,8 +20,8 @@ from api.crud import flow_runs as flow_runs_crud
 from api.crud import work_pools
 from api.crud.filters import NO_FILTERS, RunFilters, deployments_q, order_by
 from api.crud.paging import page
-from api.crud.rows import require
-from api.errors import NotFoundError, OrionHTTPError
+from api.crud.rows import require, require_some
+from api.errors import OrionHTTPError
 from api.schemas import actions
 from api.schemas.responses import DeploymentResponse
 from api.schemas.sorting import DeploymentSort
@@ -222,8 +222,7 @@ def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> 
     not started are deleted.
     """
     deployment = models.Deployment.objects.select_for_update().filter(pk=deployment_id).first()
-    if deployment is None:
-        raise NotFoundError(DEPLOYMENT_TO_UPDATE_NOT_FOUND)
+    deployment = require(deployment, DEPLOYMENT_TO_UPDATE_NOT_FOUND)
     sent = update.model_dump(mode="json", exclude_unset=True)
     values = _column_values(sent)
     if "work_pool_name" in sent or "work_queue_name" in sent:
@@ -247,8 +246,7 @@ def delete_deployment(deployment_id: UUID) -> None:
 
     Runs that already started keep their (now dangling) ``deployment_id``.
     """
-    if not models.Deployment.objects.filter(pk=deployment_id).exists():
-        raise NotFoundError(DEPLOYMENT_NOT_FOUND)
+    require_some(models.Deployment.objects.filter(pk=deployment_id).exists(), DEPLOYMENT_NOT_FOUND)
     models.FlowRun.objects.filter(deployment_id=deployment_id, state_type=StateType.SCHEDULED.value).delete()
     models.Deployment.objects.filter(pk=deployment_id).delete()
 
@@ -259,8 +257,7 @@ def set_schedule_active(deployment_id: UUID, active: bool) -> None:
     updated = models.Deployment.objects.filter(pk=deployment_id).update(
         is_schedule_active=active, updated=timezone.now()
     )
-    if not updated:
-        raise NotFoundError(DEPLOYMENT_NOT_FOUND)
+    require_some(updated, DEPLOYMENT_NOT_FOUND)
     if not active:
         delete_auto_scheduled_runs(deployment_id)
 

@@ -16,9 +16,9 @@ from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
 from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, order_by
 from api.crud.paging import page
-from api.crud.rows import require
+from api.crud.rows import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
-from api.errors import NotFoundError, ObjectNotFoundError
+from api.errors import ObjectNotFoundError
 from api.schemas import actions
 from api.schemas.core import FlowRunBase, TaskRunResult
 from api.schemas.responses import DependencyResult, FlowRunResponse
@@ -109,31 +109,22 @@ def get_flow_run(flow_run_id: UUID) -> models.FlowRun:
     return require(read_flow_run(flow_run_id), FLOW_RUN_NOT_FOUND)
 
 
-def read_flow_runs(
-    filters: RunFilters = NO_FILTERS,
-    sort: FlowRunSort = FlowRunSort.ID_DESC,
-    limit: Optional[int] = None,
-    offset: int = 0,
-) -> list[models.FlowRun]:
-    """Flow runs matching the filters, sorted, one page (one query)."""
-    queryset = flow_runs_with_state().filter(flow_runs_q(filters)).order_by(*order_by(sort))
-    return page(queryset, offset, limit)
-
-
 # What a history point needs (api.crud.history.simple_flow_runs): loading only these
 # columns, without the state joins, keeps a 1000-point chart cheap on a large table.
 HISTORY_POINT_FIELDS = ("id", "state_type", "state_timestamp", "total_run_time", "expected_start_time", "start_time")
 
 
-def read_flow_run_points(
+def read_flow_runs(
     filters: RunFilters = NO_FILTERS,
     sort: FlowRunSort = FlowRunSort.ID_DESC,
     limit: Optional[int] = None,
     offset: int = 0,
+    columns: Optional[tuple[str, ...]] = None,
 ) -> list[models.FlowRun]:
-    """Like :func:`read_flow_runs`, with only the history-point columns loaded (one query)."""
-    queryset = models.FlowRun.objects.only(*HISTORY_POINT_FIELDS).filter(flow_runs_q(filters))
-    return page(queryset.order_by(*order_by(sort)), offset, limit)
+    """Flow runs matching the filters, sorted, one page (one query): with state, queue and
+    pool for ``to_schema``, or only ``columns`` (e.g. ``HISTORY_POINT_FIELDS``)."""
+    runs = flow_runs_with_state() if columns is None else models.FlowRun.objects.only(*columns)
+    return page(runs.filter(flow_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
 def count_flow_runs(filters: RunFilters = NO_FILTERS) -> int:
@@ -143,15 +134,12 @@ def count_flow_runs(filters: RunFilters = NO_FILTERS) -> int:
 
 def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> None:
     """Write the keys sent (JSON values replaced whole); a 404 if there is no such run."""
-    values = flow_run.model_dump(include=flow_run.model_fields_set, mode="json")
-    if not models.FlowRun.objects.filter(pk=flow_run_id).update(**values, updated=timezone.now()):
-        raise NotFoundError(FLOW_RUN_NOT_FOUND)
+    update_sent(models.FlowRun.objects.filter(pk=flow_run_id), flow_run, FLOW_RUN_NOT_FOUND)
 
 
 def delete_flow_run(flow_run_id: UUID) -> None:
     """Delete the run with everything that belongs to it; a 404 if there is no such run."""
-    if not delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)):
-        raise NotFoundError(FLOW_RUN_NOT_FOUND)
+    require_some(delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)), FLOW_RUN_NOT_FOUND)
 
 
 def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:

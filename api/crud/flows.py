@@ -6,14 +6,12 @@ from typing import Optional
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
 
 from api import models
 from api.crud.filters import NO_FILTERS, RunFilters, flows_q, order_by
 from api.crud.flow_runs import delete_flow_runs
 from api.crud.paging import page
-from api.crud.rows import require
-from api.errors import NotFoundError
+from api.crud.rows import require, require_some, update_sent
 from api.schemas import actions
 from api.schemas.sorting import FlowSort
 
@@ -53,9 +51,7 @@ def count_flows(filters: RunFilters = NO_FILTERS) -> int:
 
 def update_flow(flow_id: UUID, flow: actions.FlowUpdate) -> None:
     """Write the keys sent; a 404 if there is no such flow."""
-    values = flow.model_dump(include=flow.model_fields_set, mode="json")
-    if not models.Flow.objects.filter(pk=flow_id).update(**values, updated=timezone.now()):
-        raise NotFoundError(FLOW_NOT_FOUND)
+    update_sent(models.Flow.objects.filter(pk=flow_id), flow, FLOW_NOT_FOUND)
 
 
 def delete_flow(flow_id: UUID) -> None:
@@ -64,5 +60,4 @@ def delete_flow(flow_id: UUID) -> None:
         delete_flow_runs(models.FlowRun.objects.filter(flow_id=flow_id))
         models.Deployment.objects.filter(flow_id=flow_id).delete()
         deleted, _ = models.Flow.objects.filter(pk=flow_id).delete()
-    if not deleted:
-        raise NotFoundError(FLOW_NOT_FOUND)
+    require_some(deleted, FLOW_NOT_FOUND)

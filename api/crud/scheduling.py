@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import TypeAdapter
 
+from api.crud.paging import page
 from api.models import Deployment, FlowRun, FlowRunState
 from api.schemas.core import FlowRunPolicy
 from api.schemas.schedules import Schedule
@@ -70,7 +71,7 @@ def deployment_ids_needing_runs(
     due = Q(future_count__lt=min_runs) | Q(last_scheduled__isnull=True) | Q(
         last_scheduled__lt=now + min_scheduled_time
     )
-    return list(deployments.filter(due).values_list("id", flat=True)[:limit])
+    return page(deployments.filter(due).values_list("id", flat=True), limit=limit)
 
 
 def recently_updated_deployment_ids(
@@ -78,7 +79,7 @@ def recently_updated_deployment_ids(
 ) -> list[UUID]:
     """Active scheduled deployments created or changed at or after ``since``."""
     deployments = _scheduled_deployments(after_id).filter(updated__gte=since)
-    return list(deployments.values_list("id", flat=True)[:limit])
+    return page(deployments.values_list("id", flat=True), limit=limit)
 
 
 def schedule_runs(

@@ -15,9 +15,8 @@ from api import models, orchestration
 from api.crud import artifacts, block_documents, states
 from api.crud.filters import NO_FILTERS, RunFilters, order_by, task_runs_q
 from api.crud.paging import page
-from api.crud.rows import require
+from api.crud.rows import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
-from api.errors import NotFoundError
 from api.schemas import actions, core
 from api.schemas.sorting import TaskRunSort
 from api.utilities.names import generate_slug
@@ -111,15 +110,12 @@ def count_task_runs(filters: RunFilters = NO_FILTERS) -> int:
 
 def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> None:
     """Write the keys sent; a 404 if there is no such task run."""
-    values = task_run.model_dump(include=task_run.model_fields_set, mode="json")
-    if not models.TaskRun.objects.filter(pk=task_run_id).update(**values, updated=timezone.now()):
-        raise NotFoundError(TASK_RUN_TO_UPDATE_NOT_FOUND)
+    update_sent(models.TaskRun.objects.filter(pk=task_run_id), task_run, TASK_RUN_TO_UPDATE_NOT_FOUND)
 
 
 def delete_task_run(task_run_id: UUID) -> None:
     """Delete the task run with everything that belongs to it; a 404 if there is no such run."""
-    if not delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)):
-        raise NotFoundError(TASK_RUN_NOT_FOUND)
+    require_some(delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)), TASK_RUN_NOT_FOUND)
 
 
 def delete_task_runs(runs: QuerySet[models.TaskRun]) -> int:

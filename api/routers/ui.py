@@ -29,7 +29,11 @@ class UIFlowRunHistoryRequest(RunFiltersBody):
 @router.post("/history")
 def read_flow_run_history(request: HttpRequest, body: UIFlowRunHistoryRequest) -> list[SimpleFlowRun]:
     """One point per matching flow run: when it started, how long it ran, how late."""
-    rows = flow_runs.read_flow_run_points(
-        filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset
+    rows = flow_runs.read_flow_runs(
+        filters=RunFilters.of(body),
+        sort=body.sort,
+        limit=body.limit,
+        offset=body.offset,
+        columns=flow_runs.HISTORY_POINT_FIELDS,
     )
     return history.simple_flow_runs(rows)

@@ -75,11 +75,16 @@ def _state_q(criterion: Optional[f.RunState]) -> Q:
     return combine(parts, criterion.operator)
 
 
+def _identity(flt: f.FlowFilter | f.FlowRunFilter | f.TaskRunFilter | f.DeploymentFilter) -> list[Q]:
+    """The id, name and tags criteria that flows, runs and deployments filter alike."""
+    return [id_q(flt.id), name_q(flt.name), tags_q(flt.tags)]
+
+
 def flow_filter_q(flt: Optional[f.FlowFilter]) -> Q:
     """Criteria of a ``FlowFilter`` on flows."""
     if flt is None:
         return Q()
-    return combine([id_q(flt.id), name_q(flt.name), tags_q(flt.tags)], flt.operator)
+    return combine(_identity(flt), flt.operator)
 
 
 def flow_run_filter_q(flt: Optional[f.FlowRunFilter]) -> Q:
@@ -87,9 +92,7 @@ def flow_run_filter_q(flt: Optional[f.FlowRunFilter]) -> Q:
     if flt is None:
         return Q()
     criteria = [
-        id_q(flt.id),
-        name_q(flt.name),
-        tags_q(flt.tags),
+        *_identity(flt),
         nullable_any("deployment_id", flt.deployment_id),
         nullable_any("work_queue_name", flt.work_queue_name),
         _state_q(flt.state),
@@ -106,13 +109,7 @@ def task_run_filter_q(flt: Optional[f.TaskRunFilter]) -> Q:
     """Criteria of a ``TaskRunFilter`` on task runs."""
     if flt is None:
         return Q()
-    criteria = [
-        id_q(flt.id),
-        name_q(flt.name),
-        tags_q(flt.tags),
-        _state_q(flt.state),
-        time_range("start_time", flt.start_time),
-    ]
+    criteria = [*_identity(flt), _state_q(flt.state), time_range("start_time", flt.start_time)]
     if flt.subflow_runs is not None and flt.subflow_runs.exists_ is not None:
         has_subflow = Exists(models.FlowRun.objects.filter(parent_task_run_id=OuterRef("pk")))
         criteria.append(Q(has_subflow) if flt.subflow_runs.exists_ else ~Q(has_subflow))
@@ -124,10 +121,8 @@ def deployment_filter_q(flt: Optional[f.DeploymentFilter]) -> Q:
     if flt is None:
         return Q()
     criteria = [
-        id_q(flt.id),
-        name_q(flt.name),
+        *_identity(flt),
         equals("is_schedule_active", flt.is_schedule_active),
-        tags_q(flt.tags),
         any_of("work_queue_name", flt.work_queue_name),
     ]
     return combine(criteria, flt.operator)

@@ -6,10 +6,12 @@ from typing import Any
 
 from django.db.models.functions import Coalesce
 
-from api.schemas.sorting import DeploymentSort, FlowRunSort, FlowSort, LogSort, TaskRunSort
+from api.schemas.sorting import ArtifactSort, DeploymentSort, FlowRunSort, FlowSort, LogSort, TaskRunSort
 
 _START_TIME = Coalesce("start_time", "expected_start_time")
 
+# The sort enums are str enums: options of the same name (``ID_DESC``, ``NAME_ASC``, ...) are
+# one key here, so they must, and do, mean the same ordering in every enum.
 _ORDERINGS: dict[Any, tuple[Any, ...]] = {
     FlowSort.CREATED_DESC: ("-created",),
     FlowSort.UPDATED_DESC: ("-updated",),
@@ -43,9 +45,14 @@ _ORDERINGS: dict[Any, tuple[Any, ...]] = {
     LogSort.FLOW_RUN_ID_DESC: ("-flow_run_id",),
     LogSort.TASK_RUN_ID_ASC: ("task_run_id",),
     LogSort.TASK_RUN_ID_DESC: ("-task_run_id",),
+    ArtifactSort.CREATED_DESC: ("-created",),
+    ArtifactSort.UPDATED_DESC: ("-updated",),
+    ArtifactSort.ID_DESC: ("-id",),
+    ArtifactSort.KEY_DESC: ("-key",),
+    ArtifactSort.KEY_ASC: ("key",),
 }
 
 
-def order_by(sort: FlowSort | FlowRunSort | TaskRunSort | DeploymentSort | LogSort) -> tuple[Any, ...]:
+def order_by(sort: FlowSort | FlowRunSort | TaskRunSort | DeploymentSort | LogSort | ArtifactSort) -> tuple[Any, ...]:
     """The ``order_by()`` arguments of a sort option (no tie-breaker, as in the original)."""
     return _ORDERINGS[sort]
