@@ -190,12 +190,12 @@ def read_deployment(deployment_id: UUID) -> Optional[models.Deployment]:
 
 
 def get_deployment(deployment_id: UUID) -> models.Deployment:
-    """The deployment with this id (queue and pool loaded); a 404 if missing."""
+    """The deployment with this id (queue and pool loaded); ``NotFoundError`` if missing."""
     return require(read_deployment(deployment_id), DEPLOYMENT_NOT_FOUND)
 
 
 def get_deployment_by_name(flow_name: str, deployment_name: str) -> models.Deployment:
-    """The deployment ``deployment_name`` of the flow ``flow_name``; a 404 if missing."""
+    """The deployment ``deployment_name`` of the flow ``flow_name``; ``NotFoundError`` if missing."""
     deployment = deployments_with_queue().filter(flow__name=flow_name, name=deployment_name).first()
     return require(deployment, DEPLOYMENT_NOT_FOUND)
 
@@ -216,7 +216,7 @@ def count_deployments(filters: RunFilters = NO_FILTERS) -> int:
 
 
 def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> None:
-    """Write the keys sent; a 404 if there is no such deployment.
+    """Write the keys sent; ``NotFoundError`` if there is no such deployment.
 
     A new pool or queue name re-resolves the work queue; auto-scheduled runs that have
     not started are deleted.
@@ -242,7 +242,7 @@ def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> 
 
 
 def delete_deployment(deployment_id: UUID) -> None:
-    """Delete the deployment and all its runs still scheduled; a 404 if there is none.
+    """Delete the deployment and all its runs still scheduled; ``NotFoundError`` if there is none.
 
     Runs that already started keep their (now dangling) ``deployment_id``.
     """
@@ -252,8 +252,8 @@ def delete_deployment(deployment_id: UUID) -> None:
 
 
 def set_schedule_active(deployment_id: UUID, active: bool) -> None:
-    """Switch the schedule on or off (off also drops its future auto-scheduled runs); a
-    404 if there is no such deployment."""
+    """Switch the schedule on or off (off also drops its future auto-scheduled runs); ``NotFoundError``
+    if there is no such deployment."""
     updated = models.Deployment.objects.filter(pk=deployment_id).update(
         is_schedule_active=active, updated=timezone.now()
     )

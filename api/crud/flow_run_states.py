@@ -10,7 +10,7 @@ from api.schemas.states import State
 
 
 def get_flow_run_state(state_id: UUID) -> State:
-    """One flow run state (with its result data); a 404 if missing."""
+    """One flow run state (with its result data); ``NotFoundError`` if missing."""
     return states.get_state(models.FlowRunState, state_id)
 
 

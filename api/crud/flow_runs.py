@@ -68,7 +68,7 @@ def create_flow_run(
     """Insert a run and apply its initial state (Pending if none), or return the run of
     the same flow with the same idempotency key untouched. The flag says "inserted".
 
-    An unknown flow is an integrity conflict (409). ``api_version`` is the client's,
+    An unknown flow is an ``IntegrityError`` (a conflict). ``api_version`` is the client's,
     for the version-dependent bookkeeping of the initial state.
     """
     if flow_run.idempotency_key is not None:
@@ -105,7 +105,7 @@ def read_flow_run(flow_run_id: UUID) -> Optional[models.FlowRun]:
 
 
 def get_flow_run(flow_run_id: UUID) -> models.FlowRun:
-    """The flow run with this id (state, queue and pool loaded); a 404 if missing."""
+    """The flow run with this id (state, queue and pool loaded); ``NotFoundError`` if missing."""
     return require(read_flow_run(flow_run_id), FLOW_RUN_NOT_FOUND)
 
 
@@ -133,12 +133,12 @@ def count_flow_runs(filters: RunFilters = NO_FILTERS) -> int:
 
 
 def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> None:
-    """Write the keys sent (JSON values replaced whole); a 404 if there is no such run."""
+    """Write the keys sent (JSON values replaced whole); ``NotFoundError`` if there is no such run."""
     update_sent(models.FlowRun.objects.filter(pk=flow_run_id), flow_run, FLOW_RUN_NOT_FOUND)
 
 
 def delete_flow_run(flow_run_id: UUID) -> None:
-    """Delete the run with everything that belongs to it; a 404 if there is no such run."""
+    """Delete the run with everything that belongs to it; ``NotFoundError`` if there is no such run."""
     require_some(delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)), FLOW_RUN_NOT_FOUND)
 
 

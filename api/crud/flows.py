@@ -25,12 +25,12 @@ def create_flow(flow: actions.FlowCreate) -> tuple[models.Flow, bool]:
 
 
 def get_flow(flow_id: UUID) -> models.Flow:
-    """The flow with this id; a 404 if missing."""
+    """The flow with this id; ``NotFoundError`` if missing."""
     return require(models.Flow.objects.filter(pk=flow_id).first(), FLOW_NOT_FOUND)
 
 
 def get_flow_by_name(name: str) -> models.Flow:
-    """The flow with this name; a 404 if missing."""
+    """The flow with this name; ``NotFoundError`` if missing."""
     return require(models.Flow.objects.filter(name=name).first(), FLOW_NOT_FOUND)
 
 
@@ -50,12 +50,12 @@ def count_flows(filters: RunFilters = NO_FILTERS) -> int:
 
 
 def update_flow(flow_id: UUID, flow: actions.FlowUpdate) -> None:
-    """Write the keys sent; a 404 if there is no such flow."""
+    """Write the keys sent; ``NotFoundError`` if there is no such flow."""
     update_sent(models.Flow.objects.filter(pk=flow_id), flow, FLOW_NOT_FOUND)
 
 
 def delete_flow(flow_id: UUID) -> None:
-    """Delete the flow with its deployments, runs, their states and logs; a 404 if missing."""
+    """Delete the flow with its deployments, runs, their states and logs; ``NotFoundError`` if missing."""
     with transaction.atomic():
         delete_flow_runs(models.FlowRun.objects.filter(flow_id=flow_id))
         models.Deployment.objects.filter(flow_id=flow_id).delete()

@@ -182,14 +182,14 @@ def _history(
 def flow_run_history(
     start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
 ) -> list[HistoryResponse]:
-    """History of the flow runs matching the filters; intervals under a second are a 422."""
+    """History of the flow runs matching the filters; intervals under a second are an ``UnprocessableError``."""
     return _history(models.FlowRun, flow_runs_q(filters), start, end, interval)
 
 
 def task_run_history(
     start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
 ) -> list[HistoryResponse]:
-    """History of the task runs matching the filters; intervals under a second are a 422."""
+    """History of the task runs matching the filters; intervals under a second are an ``UnprocessableError``."""
     return _history(models.TaskRun, task_runs_q(filters), start, end, interval)
 
 

@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 def require(row: Optional[T], missing: str) -> T:
-    """``row`` itself; ``NotFoundError(missing)`` (a 404 with that detail) when it is None."""
+    """``row`` itself; ``NotFoundError(missing)`` when it is None."""
     if row is None:
         raise NotFoundError(missing)
     return row

@@ -36,7 +36,7 @@ def to_schema(row: Optional[models.FlowRunState | models.TaskRunState]) -> Optio
 
 
 def get_state(model: type[models.FlowRunState] | type[models.TaskRunState], state_id: UUID) -> State:
-    """One stored state of ``model`` (with its result data); a 404 if missing."""
+    """One stored state of ``model`` (with its result data); ``NotFoundError`` if missing."""
     row = model.objects.select_related("result_artifact").filter(id=state_id).first()
     # The original answers this text for task run states too.
     return to_schema(require(row, "Flow run state not found"))

@@ -10,7 +10,7 @@ from api.schemas.states import State
 
 
 def get_task_run_state(state_id: UUID) -> State:
-    """One task run state (with its result data); a 404 if missing."""
+    """One task run state (with its result data); ``NotFoundError`` if missing."""
     return states.get_state(models.TaskRunState, state_id)
 
 

@@ -58,7 +58,7 @@ def to_schemas(runs: list[models.TaskRun]) -> list[core.TaskRun]:
 def create_task_run(task_run: actions.TaskRunCreate) -> tuple[models.TaskRun, bool]:
     """Insert a task run and apply its initial state (Pending if none), or return the
     existing run with the same flow run, task key and dynamic key untouched. The flag
-    says "inserted". An unknown flow run is an integrity conflict (409)."""
+    says "inserted". An unknown flow run is an ``IntegrityError`` (a conflict)."""
     existing = _by_key(task_run)
     if existing is not None:
         return existing, False
@@ -89,7 +89,7 @@ def _by_key(task_run: actions.TaskRunCreate) -> Optional[models.TaskRun]:
 
 
 def get_task_run(task_run_id: UUID) -> models.TaskRun:
-    """The task run with this id (state loaded); a 404 if missing."""
+    """The task run with this id (state loaded); ``NotFoundError`` if missing."""
     return require(task_runs_with_state().filter(pk=task_run_id).first(), TASK_RUN_NOT_FOUND)
 
 
@@ -109,12 +109,12 @@ def count_task_runs(filters: RunFilters = NO_FILTERS) -> int:
 
 
 def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> None:
-    """Write the keys sent; a 404 if there is no such task run."""
+    """Write the keys sent; ``NotFoundError`` if there is no such task run."""
     update_sent(models.TaskRun.objects.filter(pk=task_run_id), task_run, TASK_RUN_TO_UPDATE_NOT_FOUND)
 
 
 def delete_task_run(task_run_id: UUID) -> None:
-    """Delete the task run with everything that belongs to it; a 404 if there is no such run."""
+    """Delete the task run with everything that belongs to it; ``NotFoundError`` if there is no such run."""
     require_some(delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)), TASK_RUN_NOT_FOUND)
 
 

@@ -24,9 +24,9 @@ from api.crud.filters.runs import (
     flow_filter_q,
     flow_run_filter_q,
     flow_runs_q,
+    flows_q,
     task_run_filter_q,
     task_runs_q,
-    flows_q,
 )
 from api.crud.filters.sorting import order_by
 from api.crud.filters.work import work_pool_filter_q, work_queue_filter_q, worker_filter_q
