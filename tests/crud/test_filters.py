@@ -123,3 +123,13 @@ def test_work_queue_name_prefixes_are_or_ed_and_empty_prefixes_match_nothing():
     assert queue_names(f.WorkQueueFilter(name=f.NameAnyStartswith(startswith_=[]))) == []
     assert queue_names(f.WorkQueueFilter(id=f.IdAny(any_=[uuid.uuid4()]))) == []
 
+
+
+def test_run_filters_of_a_body_takes_what_it_has_and_reads_work_pool_queues_as_work_queues():
+    class Body:
+        flows = f.FlowFilter(name=f.NameAnyLike(any_=["x"]))
+        work_pool_queues = f.WorkQueueFilter(name=f.NameAnyStartswith(startswith_=["q"]))
+
+    filters = q.RunFilters.of(Body())
+    assert filters == q.RunFilters(flows=Body.flows, work_queues=Body.work_pool_queues)
+    assert q.RunFilters.of(object()) == q.NO_FILTERS
