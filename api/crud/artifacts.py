@@ -10,21 +10,13 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from api import models
-from api.crud.filters import artifacts_q
+from api.crud.filters import artifacts_q, order_by
 from api.crud.lookups import delete_or_not_found, first_or_not_found, update_or_not_found
 from api.crud.paging import page
 from api.schemas import actions, filters
 from api.schemas.sorting import ArtifactSort
 
 ARTIFACT_NOT_FOUND = "Artifact not found."
-
-_ORDERINGS: dict[ArtifactSort, tuple[str, ...]] = {
-    ArtifactSort.CREATED_DESC: ("-created",),
-    ArtifactSort.UPDATED_DESC: ("-updated",),
-    ArtifactSort.ID_DESC: ("-id",),
-    ArtifactSort.KEY_DESC: ("-key",),
-    ArtifactSort.KEY_ASC: ("key",),
-}
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +47,7 @@ def read_artifacts(
 ) -> list[models.Artifact]:
     """Artifacts matching the filters, sorted, one page."""
     queryset = models.Artifact.objects.filter(artifacts_q(artifacts, flow_runs, task_runs))
-    return page(queryset.order_by(*_ORDERINGS[sort]), offset, limit)
+    return page(queryset.order_by(*order_by(sort)), offset, limit)
 
 
 def update_artifact(artifact_id: UUID, update: actions.ArtifactUpdate) -> None:

@@ -1,41 +1,35 @@
-"""Deployments: upsert with work-queue resolution, read, filter, update, delete, and the
-auto-scheduled runs generated from their schedules.
+"""Deployments: upsert with work-queue resolution, read, filter, update, delete, runs
+from a deployment, and the response shape (``DeploymentResponse``).
 
-``schedule_runs()`` is shared by ``POST /deployments/{id}/schedule`` and the scheduler
-services. It inserts runs directly (no orchestration), each with the idempotency key
-``scheduled {deployment_id} {date}``: the unique (flow, idempotency key) constraint makes
-a schedule slot impossible to fill twice, however many schedulers run.
+The auto-scheduled runs generated from their schedules are ``api.crud.scheduling``'s.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from typing import Any, Optional
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import jsonschema
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from pydantic import TypeAdapter
 
 from api import models
 from api.crud import flow_runs as flow_runs_crud
 from api.crud import work_pools, work_queues
-from api.crud.filters import deployments_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilters, deployments_q, order_by
+from api.crud.paging import page
+from api.crud.rows import require, require_some
 from api.errors import ConflictError
-from api.schemas import actions, filters
-from api.schemas.core import FlowRunPolicy
-from api.schemas.schedules import Schedule
+from api.schemas import actions
+from api.schemas.responses import DeploymentResponse
 from api.schemas.sorting import DeploymentSort
-from api.schemas.states import StateDetails, StateType
-from api.utilities.names import generate_slug
+from api.schemas.states import StateType
 
-_SCHEDULE = TypeAdapter(Schedule)
-AUTO_SCHEDULED_TAG = "auto-scheduled"
-SCHEDULED_MESSAGE = "Flow run scheduled"
+DEPLOYMENT_NOT_FOUND = "Deployment not found"
+# The original's update route ends its message with a full stop.
+DEPLOYMENT_TO_UPDATE_NOT_FOUND = "Deployment not found."
 
 
 def deployments_with_queue() -> QuerySet[models.Deployment]:
@@ -43,15 +37,20 @@ def deployments_with_queue() -> QuerySet[models.Deployment]:
     return models.Deployment.objects.select_related("work_queue__work_pool")
 
 
-def to_response_values(deployment: models.Deployment) -> dict[str, Any]:
-    """The ``DeploymentResponse`` fields of a row loaded by ``deployments_with_queue()``:
-    queue and pool names come from the linked queue when there is one."""
+def to_schema(deployment: models.Deployment) -> DeploymentResponse:
+    """The API shape of a row loaded by ``deployments_with_queue()``: queue and pool
+    names come from the linked queue when there is one."""
     values = {field.attname: getattr(deployment, field.attname) for field in models.Deployment._meta.concrete_fields}
     values["work_pool_name"] = None
     if deployment.work_queue is not None:
         values["work_queue_name"] = deployment.work_queue.name
         values["work_pool_name"] = deployment.work_queue.work_pool.name
-    return values
+    return DeploymentResponse.model_validate(values)
+
+
+def to_schemas(rows: list[models.Deployment]) -> list[DeploymentResponse]:
+    """``to_schema`` for a page of deployments."""
+    return [to_schema(row) for row in rows]
 
 
 # --- Work-queue resolution -------------------------------------------------------------
@@ -189,53 +188,40 @@ def read_deployment(deployment_id: UUID) -> Optional[models.Deployment]:
     return deployments_with_queue().filter(pk=deployment_id).first()
 
 
-def read_deployment_by_name(flow_name: str, deployment_name: str) -> Optional[models.Deployment]:
-    """The deployment ``deployment_name`` of the flow ``flow_name``, or None."""
-    return deployments_with_queue().filter(flow__name=flow_name, name=deployment_name).first()
+def get_deployment(deployment_id: UUID) -> models.Deployment:
+    """The deployment with this id (queue and pool loaded); ``NotFoundError`` if missing."""
+    return require(read_deployment(deployment_id), DEPLOYMENT_NOT_FOUND)
+
+
+def get_deployment_by_name(flow_name: str, deployment_name: str) -> models.Deployment:
+    """The deployment ``deployment_name`` of the flow ``flow_name``; ``NotFoundError`` if missing."""
+    deployment = deployments_with_queue().filter(flow__name=flow_name, name=deployment_name).first()
+    return require(deployment, DEPLOYMENT_NOT_FOUND)
 
 
 def read_deployments(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-    work_pools: Optional[filters.WorkPoolFilter] = None,
-    work_queues: Optional[filters.WorkQueueFilter] = None,
+    filters: RunFilters = NO_FILTERS,
     sort: DeploymentSort = DeploymentSort.NAME_ASC,
     limit: Optional[int] = None,
     offset: int = 0,
 ) -> list[models.Deployment]:
     """Deployments matching the filters, sorted, one page (one query)."""
-    queryset = deployments_with_queue().filter(
-        deployments_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
-    )
-    queryset = queryset.order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    return page(deployments_with_queue().filter(deployments_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_deployments(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-    work_pools: Optional[filters.WorkPoolFilter] = None,
-    work_queues: Optional[filters.WorkQueueFilter] = None,
-) -> int:
+def count_deployments(filters: RunFilters = NO_FILTERS) -> int:
     """How many deployments match the filters."""
-    criteria = deployments_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
-    return models.Deployment.objects.filter(criteria).count()
+    return models.Deployment.objects.filter(deployments_q(filters)).count()
 
 
-def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> bool:
-    """Write the keys sent; False if there is no such deployment.
+def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> None:
+    """Write the keys sent; ``NotFoundError`` if there is no such deployment.
 
     A new pool or queue name re-resolves the work queue; auto-scheduled runs that have
     not started are deleted.
     """
     deployment = models.Deployment.objects.select_for_update().filter(pk=deployment_id).first()
-    if deployment is None:
-        return False
+    deployment = require(deployment, DEPLOYMENT_TO_UPDATE_NOT_FOUND)
     sent = update.model_dump(mode="json", exclude_unset=True)
     values = _column_values(sent)
     if "work_pool_name" in sent or "work_queue_name" in sent:
@@ -252,29 +238,27 @@ def update_deployment(deployment_id: UUID, update: actions.DeploymentUpdate) -> 
         setattr(deployment, key, value)
     deployment.save()
     _after_change(deployment)
-    return True
 
 
-def delete_deployment(deployment_id: UUID) -> bool:
-    """Delete the deployment and all its runs still scheduled; False if there is none.
+def delete_deployment(deployment_id: UUID) -> None:
+    """Delete the deployment and all its runs still scheduled; ``NotFoundError`` if there is none.
 
     Runs that already started keep their (now dangling) ``deployment_id``.
     """
-    if not models.Deployment.objects.filter(pk=deployment_id).exists():
-        return False
+    require_some(models.Deployment.objects.filter(pk=deployment_id).exists(), DEPLOYMENT_NOT_FOUND)
     models.FlowRun.objects.filter(deployment_id=deployment_id, state_type=StateType.SCHEDULED.value).delete()
     models.Deployment.objects.filter(pk=deployment_id).delete()
-    return True
 
 
-def set_schedule_active(deployment_id: UUID, active: bool) -> bool:
-    """Switch the schedule on or off (off also drops its future auto-scheduled runs)."""
+def set_schedule_active(deployment_id: UUID, active: bool) -> None:
+    """Switch the schedule on or off (off also drops its future auto-scheduled runs); ``NotFoundError``
+    if there is no such deployment."""
     updated = models.Deployment.objects.filter(pk=deployment_id).update(
         is_schedule_active=active, updated=timezone.now()
     )
-    if updated and not active:
+    require_some(updated, DEPLOYMENT_NOT_FOUND)
+    if not active:
         delete_auto_scheduled_runs(deployment_id)
-    return updated > 0
 
 
 def delete_auto_scheduled_runs(deployment_id: UUID) -> int:
@@ -329,95 +313,3 @@ def create_flow_run_from_deployment(
         )
         run = flow_runs_crud.read_flow_run(run.id) or run
     return run, created
-
-
-def schedule_runs(
-    deployment_id: UUID,
-    start_time: Optional[dt.datetime] = None,
-    end_time: Optional[dt.datetime] = None,
-    min_time: Optional[dt.timedelta] = None,
-    min_runs: Optional[int] = None,
-    max_runs: Optional[int] = None,
-) -> list[UUID]:
-    """Insert the deployment's next auto-scheduled runs; returns the ids inserted.
-
-    Dates come from the schedule from ``start_time`` (now) to ``end_time``, stopping once
-    there are ``min_runs`` of them covering at least ``min_time``, and never more than
-    ``max_runs``; defaults are the scheduler settings. Slots already filled are skipped
-    (idempotency keys), inactive or unscheduled deployments get nothing.
-    """
-    now = timezone.now()
-    start_time = start_time or now
-    end_time = end_time or start_time + dt.timedelta(
-        seconds=settings.PREFECT_API_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME
-    )
-    if min_time is None:
-        min_time = dt.timedelta(seconds=settings.PREFECT_API_SERVICES_SCHEDULER_MIN_SCHEDULED_TIME)
-    min_runs = settings.PREFECT_API_SERVICES_SCHEDULER_MIN_RUNS if min_runs is None else min_runs
-    max_runs = settings.PREFECT_API_SERVICES_SCHEDULER_MAX_RUNS if max_runs is None else max_runs
-
-    deployment = models.Deployment.objects.filter(pk=deployment_id).first()
-    if deployment is None or deployment.schedule is None or not deployment.is_schedule_active:
-        return []
-    schedule = _SCHEDULE.validate_python(deployment.schedule)
-    dates: list[dt.datetime] = []
-    for date in schedule.get_dates(n=max_runs, start=start_time, end=end_time):
-        dates.append(date)
-        if len(dates) >= min_runs and date >= start_time + min_time:
-            break
-    return insert_scheduled_runs(deployment, dates, now)
-
-
-def insert_scheduled_runs(deployment: models.Deployment, dates: list[dt.datetime], now: dt.datetime) -> list[UUID]:
-    """Insert one auto-scheduled run per date (conflicting slots ignored), then give the
-    inserted ones their Scheduled state; all in bulk, bypassing orchestration."""
-    if not dates:
-        return []
-    policy = FlowRunPolicy().model_dump(mode="json")
-    tags = [AUTO_SCHEDULED_TAG, *deployment.tags]
-    runs = [
-        models.FlowRun(
-            id=uuid4(),
-            name=generate_slug(),
-            flow_id=deployment.flow_id,
-            deployment_id=deployment.id,
-            work_queue_name=deployment.work_queue_name,
-            work_queue_id=deployment.work_queue_id,
-            parameters=deployment.parameters,
-            infrastructure_document_id=deployment.infrastructure_document_id,
-            idempotency_key=f"scheduled {deployment.id} {date.isoformat()}",
-            tags=tags,
-            auto_scheduled=True,
-            state_type=StateType.SCHEDULED.value,
-            state_name="Scheduled",
-            expected_start_time=date,
-            next_scheduled_start_time=date,
-            empirical_policy=policy,
-            created=now,
-            updated=now,
-        )
-        for date in dates
-    ]
-    batch_size = settings.PREFECT_API_SERVICES_SCHEDULER_INSERT_BATCH_SIZE
-    models.FlowRun.objects.bulk_create(runs, batch_size=batch_size, ignore_conflicts=True)
-    # Conflicting rows were skipped; the fresh ids that exist now are the inserted ones.
-    inserted = set(models.FlowRun.objects.filter(pk__in=[run.id for run in runs]).values_list("pk", flat=True))
-    new_runs = [run for run in runs if run.id in inserted]
-    states = [
-        models.FlowRunState(
-            flow_run_id=run.id,
-            type=StateType.SCHEDULED.value,
-            name="Scheduled",
-            timestamp=now,
-            message=SCHEDULED_MESSAGE,
-            state_details=StateDetails(scheduled_time=run.next_scheduled_start_time).model_dump(mode="json"),
-            created=now,
-            updated=now,
-        )
-        for run in new_runs
-    ]
-    models.FlowRunState.objects.bulk_create(states, batch_size=batch_size)
-    for run, state in zip(new_runs, states):
-        run.state_id = state.id
-    models.FlowRun.objects.bulk_update(new_runs, ["state"], batch_size=batch_size)
-    return [run.id for run in new_runs]

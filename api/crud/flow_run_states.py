@@ -1,26 +1,19 @@
-"""Flow run state history: read one state, or a run's states in order."""
+"""Flow run state history: one state, or a run's states in order."""
 
 from __future__ import annotations
 
-from typing import Optional
 from uuid import UUID
 
 from api import models
-from api.crud.states import state_to_schema
+from api.crud import states
 from api.schemas.states import State
 
 
-def read_flow_run_state(state_id: UUID) -> Optional[State]:
-    """One flow run state (with its result data), or None."""
-    row = models.FlowRunState.objects.select_related("result_artifact").filter(id=state_id).first()
-    return state_to_schema(row)
+def get_flow_run_state(state_id: UUID) -> State:
+    """One flow run state (with its result data); ``NotFoundError`` if missing."""
+    return states.get_state(models.FlowRunState, state_id)
 
 
 def read_flow_run_states(flow_run_id: UUID) -> list[State]:
     """Every state of a flow run, oldest first."""
-    rows = (
-        models.FlowRunState.objects.select_related("result_artifact")
-        .filter(flow_run_id=flow_run_id)
-        .order_by("timestamp")
-    )
-    return [state_to_schema(row) for row in rows]
+    return states.read_run_states(models.FlowRunState, flow_run_id=flow_run_id)

@@ -12,13 +12,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api import models, orchestration
-from api.crud import artifacts, block_documents
+from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
-from api.crud.filters import flow_runs_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, order_by
+from api.crud.paging import page
+from api.crud.rows import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
-from api.crud.states import state_to_schema
 from api.errors import ObjectNotFoundError
-from api.schemas import actions, filters
+from api.schemas import actions
 from api.schemas.core import FlowRunBase, TaskRunResult
 from api.schemas.responses import DependencyResult, FlowRunResponse
 from api.schemas.sorting import FlowRunSort
@@ -32,6 +33,7 @@ _COLUMN_FIELDS = tuple(
 )
 # Written as JSON (sets and UUIDs inside them serialised), the rest as Python values.
 _JSON_COLUMNS = {"parameters", "context", "empirical_policy", "tags"}
+FLOW_RUN_NOT_FOUND = "Flow run not found"
 
 
 def flow_runs_with_state() -> QuerySet[models.FlowRun]:
@@ -41,23 +43,23 @@ def flow_runs_with_state() -> QuerySet[models.FlowRun]:
     )
 
 
-def to_response(run: models.FlowRun, now: Optional[dt.datetime] = None) -> FlowRunResponse:
+def to_schema(run: models.FlowRun, now: Optional[dt.datetime] = None) -> FlowRunResponse:
     """The API shape of a flow run loaded by ``flow_runs_with_state()``."""
     now = now or timezone.now()
     values = {name: getattr(run, name) for name in _COLUMN_FIELDS}
     values["estimated_run_time"] = estimated_run_time(run, now)
     values["estimated_start_time_delta"] = estimated_start_time_delta(run, now)
-    values["state"] = state_to_schema(run.state)
+    values["state"] = states.to_schema(run.state)
     if run.work_queue is not None:
         values["work_queue_name"] = run.work_queue.name
         values["work_pool_name"] = run.work_queue.work_pool.name
     return FlowRunResponse.model_validate(values)
 
 
-def to_responses(runs: list[models.FlowRun]) -> list[FlowRunResponse]:
-    """``to_response`` for a page of runs, with one notion of "now"."""
+def to_schemas(runs: list[models.FlowRun]) -> list[FlowRunResponse]:
+    """``to_schema`` for a page of runs, with one notion of "now"."""
     now = timezone.now()
-    return [to_response(run, now) for run in runs]
+    return [to_schema(run, now) for run in runs]
 
 
 def create_flow_run(
@@ -66,7 +68,7 @@ def create_flow_run(
     """Insert a run and apply its initial state (Pending if none), or return the run of
     the same flow with the same idempotency key untouched. The flag says "inserted".
 
-    An unknown flow is an integrity conflict (409). ``api_version`` is the client's,
+    An unknown flow is an ``IntegrityError`` (a conflict). ``api_version`` is the client's,
     for the version-dependent bookkeeping of the initial state.
     """
     if flow_run.idempotency_key is not None:
@@ -102,24 +104,9 @@ def read_flow_run(flow_run_id: UUID) -> Optional[models.FlowRun]:
     return flow_runs_with_state().filter(pk=flow_run_id).first()
 
 
-def read_flow_runs(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-    work_pools: Optional[filters.WorkPoolFilter] = None,
-    work_queues: Optional[filters.WorkQueueFilter] = None,
-    sort: FlowRunSort = FlowRunSort.ID_DESC,
-    limit: Optional[int] = None,
-    offset: int = 0,
-) -> list[models.FlowRun]:
-    """Flow runs matching the filters, sorted, one page (one query)."""
-    queryset = flow_runs_with_state().filter(
-        flow_runs_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
-    )
-    queryset = queryset.order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+def get_flow_run(flow_run_id: UUID) -> models.FlowRun:
+    """The flow run with this id (state, queue and pool loaded); ``NotFoundError`` if missing."""
+    return require(read_flow_run(flow_run_id), FLOW_RUN_NOT_FOUND)
 
 
 # What a history point needs (api.crud.history.simple_flow_runs): loading only these
@@ -127,46 +114,32 @@ def read_flow_runs(
 HISTORY_POINT_FIELDS = ("id", "state_type", "state_timestamp", "total_run_time", "expected_start_time", "start_time")
 
 
-def read_flow_run_points(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
+def read_flow_runs(
+    filters: RunFilters = NO_FILTERS,
     sort: FlowRunSort = FlowRunSort.ID_DESC,
     limit: Optional[int] = None,
     offset: int = 0,
+    columns: Optional[tuple[str, ...]] = None,
 ) -> list[models.FlowRun]:
-    """Like :func:`read_flow_runs`, with only the history-point columns loaded (one query)."""
-    queryset = models.FlowRun.objects.only(*HISTORY_POINT_FIELDS).filter(
-        flow_runs_q(flows, flow_runs, task_runs, deployments)
-    )
-    queryset = queryset.order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    """Flow runs matching the filters, sorted, one page (one query): with state, queue and
+    pool for ``to_schema``, or only ``columns`` (e.g. ``HISTORY_POINT_FIELDS``)."""
+    runs = flow_runs_with_state() if columns is None else models.FlowRun.objects.only(*columns)
+    return page(runs.filter(flow_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_flow_runs(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-    work_pools: Optional[filters.WorkPoolFilter] = None,
-    work_queues: Optional[filters.WorkQueueFilter] = None,
-) -> int:
+def count_flow_runs(filters: RunFilters = NO_FILTERS) -> int:
     """How many flow runs match the filters."""
-    criteria = flow_runs_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
-    return models.FlowRun.objects.filter(criteria).count()
+    return models.FlowRun.objects.filter(flow_runs_q(filters)).count()
 
 
-def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> bool:
-    """Write the keys sent (JSON values replaced whole); False if there is no such run."""
-    values = flow_run.model_dump(include=flow_run.model_fields_set, mode="json")
-    return models.FlowRun.objects.filter(pk=flow_run_id).update(**values, updated=timezone.now()) > 0
+def update_flow_run(flow_run_id: UUID, flow_run: actions.FlowRunUpdate) -> None:
+    """Write the keys sent (JSON values replaced whole); ``NotFoundError`` if there is no such run."""
+    update_sent(models.FlowRun.objects.filter(pk=flow_run_id), flow_run, FLOW_RUN_NOT_FOUND)
 
 
-def delete_flow_run(flow_run_id: UUID) -> bool:
-    """Delete the run with everything that belongs to it; False if there is no such run."""
-    return delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)) > 0
+def delete_flow_run(flow_run_id: UUID) -> None:
+    """Delete the run with everything that belongs to it; ``NotFoundError`` if there is no such run."""
+    require_some(delete_flow_runs(models.FlowRun.objects.filter(pk=flow_run_id)), FLOW_RUN_NOT_FOUND)
 
 
 def delete_flow_runs(runs: QuerySet[models.FlowRun]) -> int:
@@ -214,7 +187,7 @@ def read_flow_run_graph(flow_run_id: UUID) -> list[DependencyResult]:
             for task_input in inputs
             if task_input.get("input_type") == "task_run"
         ]
-        state = state_to_schema(task_run.state)
+        state = states.to_schema(task_run.state)
         graph.append(
             DependencyResult(
                 id=task_run.id,

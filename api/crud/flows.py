@@ -6,13 +6,16 @@ from typing import Optional
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
 
 from api import models
-from api.crud.filters import flows_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilters, flows_q, order_by
 from api.crud.flow_runs import delete_flow_runs
-from api.schemas import actions, filters
+from api.crud.paging import page
+from api.crud.rows import require, require_some, update_sent
+from api.schemas import actions
 from api.schemas.sorting import FlowSort
+
+FLOW_NOT_FOUND = "Flow not found"
 
 
 def create_flow(flow: actions.FlowCreate) -> tuple[models.Flow, bool]:
@@ -21,52 +24,40 @@ def create_flow(flow: actions.FlowCreate) -> tuple[models.Flow, bool]:
     return models.Flow.objects.get_or_create(name=flow.name, defaults={"tags": flow.tags})
 
 
-def read_flow(flow_id: UUID) -> Optional[models.Flow]:
-    """The flow with this id, or None."""
-    return models.Flow.objects.filter(pk=flow_id).first()
+def get_flow(flow_id: UUID) -> models.Flow:
+    """The flow with this id; ``NotFoundError`` if missing."""
+    return require(models.Flow.objects.filter(pk=flow_id).first(), FLOW_NOT_FOUND)
 
 
-def read_flow_by_name(name: str) -> Optional[models.Flow]:
-    """The flow with this name, or None."""
-    return models.Flow.objects.filter(name=name).first()
+def get_flow_by_name(name: str) -> models.Flow:
+    """The flow with this name; ``NotFoundError`` if missing."""
+    return require(models.Flow.objects.filter(name=name).first(), FLOW_NOT_FOUND)
 
 
 def read_flows(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
+    filters: RunFilters = NO_FILTERS,
     sort: FlowSort = FlowSort.NAME_ASC,
     limit: Optional[int] = None,
     offset: int = 0,
 ) -> list[models.Flow]:
     """Flows matching the filters, sorted, one page."""
-    queryset = models.Flow.objects.filter(flows_q(flows, flow_runs, task_runs, deployments))
-    queryset = queryset.order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    return page(models.Flow.objects.filter(flows_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_flows(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-) -> int:
+def count_flows(filters: RunFilters = NO_FILTERS) -> int:
     """How many flows match the filters."""
-    return models.Flow.objects.filter(flows_q(flows, flow_runs, task_runs, deployments)).count()
+    return models.Flow.objects.filter(flows_q(filters)).count()
 
 
-def update_flow(flow_id: UUID, flow: actions.FlowUpdate) -> bool:
-    """Write the keys sent; False if there is no such flow."""
-    values = flow.model_dump(include=flow.model_fields_set, mode="json")
-    return models.Flow.objects.filter(pk=flow_id).update(**values, updated=timezone.now()) > 0
+def update_flow(flow_id: UUID, flow: actions.FlowUpdate) -> None:
+    """Write the keys sent; ``NotFoundError`` if there is no such flow."""
+    update_sent(models.Flow.objects.filter(pk=flow_id), flow, FLOW_NOT_FOUND)
 
 
-def delete_flow(flow_id: UUID) -> bool:
-    """Delete the flow with its deployments, runs, their states and logs; False if missing."""
+def delete_flow(flow_id: UUID) -> None:
+    """Delete the flow with its deployments, runs, their states and logs; ``NotFoundError`` if missing."""
     with transaction.atomic():
         delete_flow_runs(models.FlowRun.objects.filter(flow_id=flow_id))
         models.Deployment.objects.filter(flow_id=flow_id).delete()
         deleted, _ = models.Flow.objects.filter(pk=flow_id).delete()
-    return deleted > 0
+    require_some(deleted, FLOW_NOT_FOUND)

@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any
 
 from django.db.models import BigIntegerField, Case, Count, Expression, Func, Q, Sum, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from api import models
-from api.crud.filters import flow_runs_q, task_runs_q
+from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
-from api.schemas import filters
+from api.errors import UnprocessableError
 from api.schemas.base import DATETIME_MAX
 from api.schemas.responses import HistoryResponse, HistoryResponseState, SimpleFlowRun
 from api.schemas.states import TERMINAL_STATES, StateType
 
 MAX_INTERVALS = 500
 MIN_INTERVAL = dt.timedelta(seconds=1)
+HISTORY_INTERVAL_TOO_SMALL = "History interval must not be less than 1 second."
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECONDS = dt.timedelta(microseconds=1)
 
@@ -140,6 +141,8 @@ def _history(
     end: dt.datetime,
     step: dt.timedelta,
 ) -> list[HistoryResponse]:
+    if step < MIN_INTERVAL:
+        raise UnprocessableError(HISTORY_INTERVAL_TOO_SMALL)
     buckets = intervals(start, end, step)
     if not buckets:
         return []
@@ -174,34 +177,20 @@ def _history(
         HistoryResponse(interval_start=low, interval_end=high, states=per_bucket.get(position, []))
         for position, (low, high) in enumerate(buckets)
     ]
+
+
 def flow_run_history(
-    history_start: dt.datetime,
-    history_end: dt.datetime,
-    history_interval: dt.timedelta,
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-    work_pools: Optional[filters.WorkPoolFilter] = None,
-    work_queues: Optional[filters.WorkQueueFilter] = None,
+    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
 ) -> list[HistoryResponse]:
-    """History of the flow runs matching the filters."""
-    criteria = flow_runs_q(flows, flow_runs, task_runs, deployments, work_pools, work_queues)
-    return _history(models.FlowRun, criteria, history_start, history_end, history_interval)
+    """History of the flow runs matching the filters; intervals under a second are an ``UnprocessableError``."""
+    return _history(models.FlowRun, flow_runs_q(filters), start, end, interval)
 
 
 def task_run_history(
-    history_start: dt.datetime,
-    history_end: dt.datetime,
-    history_interval: dt.timedelta,
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
+    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
 ) -> list[HistoryResponse]:
-    """History of the task runs matching the filters."""
-    criteria = task_runs_q(flows, flow_runs, task_runs, deployments)
-    return _history(models.TaskRun, criteria, history_start, history_end, history_interval)
+    """History of the task runs matching the filters; intervals under a second are an ``UnprocessableError``."""
+    return _history(models.TaskRun, task_runs_q(filters), start, end, interval)
 
 
 def simple_flow_runs(runs: list[models.FlowRun]) -> list[SimpleFlowRun]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from api import events, models
 from api.crud.filters import log_filter_q, order_by
+from api.crud.paging import page
 from api.schemas import actions, filters
 from api.schemas.sorting import LogSort
 
@@ -49,6 +50,4 @@ def read_logs(
     offset: int = 0,
 ) -> list[models.Log]:
     """Log lines matching the filter, sorted, one page."""
-    queryset = models.Log.objects.filter(log_filter_q(logs)).order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    return page(models.Log.objects.filter(log_filter_q(logs)).order_by(*order_by(sort)), offset, limit)

@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 
 from api import models
 from api.crud import block_documents, flow_runs, task_runs
+from api.crud.paging import page
 from api.crud.run_maintenance import TERMINAL_STATE_TYPES
 
 BATCH_SIZE = 500
@@ -141,9 +142,8 @@ class _Purger:
     def run(self) -> None:
         counts = self.counts
         while True:
-            run_ids = list(
-                expired_flow_runs(self.cutoff).order_by("pk").values_list("pk", flat=True)[: self.run_batch_size]
-            )
+            expired = expired_flow_runs(self.cutoff).order_by("pk").values_list("pk", flat=True)
+            run_ids = page(expired, limit=self.run_batch_size)
             if not run_ids:
                 break
             documents = block_documents.anonymous_block_documents_of_runs(models.FlowRun.objects.filter(pk__in=run_ids))
@@ -189,7 +189,7 @@ class _Purger:
         deleted = 0
         while True:
             with self.transaction():
-                batch = list(rows.values_list("pk", flat=True)[: self.batch_size])
+                batch = page(rows.values_list("pk", flat=True), limit=self.batch_size)
                 if batch:
                     deleted += rows.model.objects.filter(pk__in=batch)._raw_delete(rows.db) or 0
             if len(batch) < self.batch_size:

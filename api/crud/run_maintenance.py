@@ -18,6 +18,7 @@ from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from api.crud.paging import page
 from api.models import ConcurrencyLimit, FlowRun, Log, TaskRun
 
 # States a run can still leave on its own; a cancelled parent must take them down.
@@ -31,7 +32,7 @@ def _locked_page(rows: QuerySet[_Row], limit: int, after_id: UUID | None) -> lis
         rows = rows.filter(id__gt=after_id)
     # ``of=("self",)``: joined tables are only filtered on, and PostgreSQL refuses to lock
     # the nullable side of an outer join.
-    return list(rows.order_by("id").select_for_update(skip_locked=True, of=("self",))[:limit])
+    return page(rows.order_by("id").select_for_update(skip_locked=True, of=("self",)), limit=limit)
 
 
 def lock_late_runs(cutoff: dt.datetime, limit: int, after_id: UUID | None = None) -> list[FlowRun]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Optional
+from uuid import UUID
 
 from api import models
+from api.crud.rows import require
 from api.schemas.states import State
 
 
@@ -18,7 +20,7 @@ def state_data(row: models.FlowRunState | models.TaskRunState) -> object:
     return None
 
 
-def state_to_schema(row: Optional[models.FlowRunState | models.TaskRunState]) -> Optional[State]:
+def to_schema(row: Optional[models.FlowRunState | models.TaskRunState]) -> Optional[State]:
     """The ``State`` of a stored state row (``None`` for no row)."""
     if row is None:
         return None
@@ -31,3 +33,16 @@ def state_to_schema(row: Optional[models.FlowRunState | models.TaskRunState]) ->
         data=state_data(row),
         state_details=row.state_details or {},
     )
+
+
+def get_state(model: type[models.FlowRunState] | type[models.TaskRunState], state_id: UUID) -> State:
+    """One stored state of ``model`` (with its result data); ``NotFoundError`` if missing."""
+    row = model.objects.select_related("result_artifact").filter(id=state_id).first()
+    # The original answers this text for task run states too.
+    return to_schema(require(row, "Flow run state not found"))
+
+
+def read_run_states(model: type[models.FlowRunState] | type[models.TaskRunState], **run: UUID) -> list[State]:
+    """Every stored state of ``model`` of one run (``flow_run_id=`` / ``task_run_id=``), oldest first."""
+    rows = model.objects.select_related("result_artifact").filter(**run).order_by("timestamp")
+    return [to_schema(row) for row in rows]

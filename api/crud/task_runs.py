@@ -12,11 +12,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api import models, orchestration
-from api.crud import artifacts, block_documents
-from api.crud.filters import order_by, task_runs_q
+from api.crud import artifacts, block_documents, states
+from api.crud.filters import NO_FILTERS, RunFilters, order_by, task_runs_q
+from api.crud.paging import page
+from api.crud.rows import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
-from api.crud.states import state_to_schema
-from api.schemas import actions, core, filters
+from api.schemas import actions, core
 from api.schemas.sorting import TaskRunSort
 from api.utilities.names import generate_slug
 
@@ -28,6 +29,9 @@ _COLUMN_FIELDS = tuple(
 )
 # Written as JSON (UUIDs inside task inputs serialised), the rest as Python values.
 _JSON_COLUMNS = {"empirical_policy", "tags", "task_inputs"}
+# The original words "not found" differently for reads/deletes and for updates.
+TASK_RUN_NOT_FOUND = "Task not found"
+TASK_RUN_TO_UPDATE_NOT_FOUND = "Task run not found"
 
 
 def task_runs_with_state() -> QuerySet[models.TaskRun]:
@@ -41,7 +45,7 @@ def to_schema(run: models.TaskRun, now: Optional[dt.datetime] = None) -> core.Ta
     values = {name: getattr(run, name) for name in _COLUMN_FIELDS}
     values["estimated_run_time"] = estimated_run_time(run, now)
     values["estimated_start_time_delta"] = estimated_start_time_delta(run, now)
-    values["state"] = state_to_schema(run.state)
+    values["state"] = states.to_schema(run.state)
     return core.TaskRun.model_validate(values)
 
 
@@ -54,7 +58,7 @@ def to_schemas(runs: list[models.TaskRun]) -> list[core.TaskRun]:
 def create_task_run(task_run: actions.TaskRunCreate) -> tuple[models.TaskRun, bool]:
     """Insert a task run and apply its initial state (Pending if none), or return the
     existing run with the same flow run, task key and dynamic key untouched. The flag
-    says "inserted". An unknown flow run is an integrity conflict (409)."""
+    says "inserted". An unknown flow run is an ``IntegrityError`` (a conflict)."""
     existing = _by_key(task_run)
     if existing is not None:
         return existing, False
@@ -84,46 +88,34 @@ def _by_key(task_run: actions.TaskRunCreate) -> Optional[models.TaskRun]:
     )
 
 
-def read_task_run(task_run_id: UUID) -> Optional[models.TaskRun]:
-    """The task run with this id (state loaded), or None."""
-    return task_runs_with_state().filter(pk=task_run_id).first()
+def get_task_run(task_run_id: UUID) -> models.TaskRun:
+    """The task run with this id (state loaded); ``NotFoundError`` if missing."""
+    return require(task_runs_with_state().filter(pk=task_run_id).first(), TASK_RUN_NOT_FOUND)
 
 
 def read_task_runs(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
+    filters: RunFilters = NO_FILTERS,
     sort: TaskRunSort = TaskRunSort.ID_DESC,
     limit: Optional[int] = None,
     offset: int = 0,
 ) -> list[models.TaskRun]:
     """Task runs matching the filters, sorted, one page (one query)."""
-    queryset = task_runs_with_state().filter(task_runs_q(flows, flow_runs, task_runs, deployments))
-    queryset = queryset.order_by(*order_by(sort))
-    end = None if limit is None else offset + limit
-    return list(queryset[offset:end])
+    return page(task_runs_with_state().filter(task_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_task_runs(
-    flows: Optional[filters.FlowFilter] = None,
-    flow_runs: Optional[filters.FlowRunFilter] = None,
-    task_runs: Optional[filters.TaskRunFilter] = None,
-    deployments: Optional[filters.DeploymentFilter] = None,
-) -> int:
+def count_task_runs(filters: RunFilters = NO_FILTERS) -> int:
     """How many task runs match the filters."""
-    return models.TaskRun.objects.filter(task_runs_q(flows, flow_runs, task_runs, deployments)).count()
+    return models.TaskRun.objects.filter(task_runs_q(filters)).count()
 
 
-def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> bool:
-    """Write the keys sent; False if there is no such task run."""
-    values = task_run.model_dump(include=task_run.model_fields_set, mode="json")
-    return models.TaskRun.objects.filter(pk=task_run_id).update(**values, updated=timezone.now()) > 0
+def update_task_run(task_run_id: UUID, task_run: actions.TaskRunUpdate) -> None:
+    """Write the keys sent; ``NotFoundError`` if there is no such task run."""
+    update_sent(models.TaskRun.objects.filter(pk=task_run_id), task_run, TASK_RUN_TO_UPDATE_NOT_FOUND)
 
 
-def delete_task_run(task_run_id: UUID) -> bool:
-    """Delete the task run with everything that belongs to it; False if there is no such run."""
-    return delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)) > 0
+def delete_task_run(task_run_id: UUID) -> None:
+    """Delete the task run with everything that belongs to it; ``NotFoundError`` if there is no such run."""
+    require_some(delete_task_runs(models.TaskRun.objects.filter(pk=task_run_id)), TASK_RUN_NOT_FOUND)
 
 
 def delete_task_runs(runs: QuerySet[models.TaskRun]) -> int:

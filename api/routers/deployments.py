@@ -4,17 +4,18 @@ control, runs from a deployment."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja.responses import Status
 from pydantic import Field
 
-from api.crud import deployments, flow_runs
+from api.crud import deployments, flow_runs, scheduling
+from api.crud.filters import RunFilters
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
-from api.schemas import actions, filters
+from api.routers.flow_runs import FlowRunCountRequest
+from api.schemas import actions
 from api.schemas.base import DateTime, Int32, Limit, Offset, RequestBody
 from api.schemas.core import WorkQueue
 from api.schemas.responses import DeploymentResponse, FlowRunResponse
@@ -23,18 +24,9 @@ from api.utilities.server import OrionRouter, json_response
 
 router = OrionRouter(prefix="/deployments", tags=["Deployments"])
 
-DEPLOYMENT_NOT_FOUND = "Deployment not found"
 
-
-class DeploymentCountRequest(RequestBody):
-    """Body of ``POST /deployments/count``."""
-
-    flows: Optional[filters.FlowFilter] = None
-    flow_runs: Optional[filters.FlowRunFilter] = None
-    task_runs: Optional[filters.TaskRunFilter] = None
-    deployments: Optional[filters.DeploymentFilter] = None
-    work_pools: Optional[filters.WorkPoolFilter] = None
-    work_pool_queues: Optional[filters.WorkQueueFilter] = None
+class DeploymentCountRequest(FlowRunCountRequest):
+    """Body of ``POST /deployments/count``: the filters of ``/flow_runs/count``."""
 
 
 class DeploymentFilterRequest(DeploymentCountRequest):
@@ -55,86 +47,60 @@ class ScheduleRequest(RequestBody):
     max_runs: Optional[Int32] = None
 
 
-def _response(row: Any) -> DeploymentResponse:
-    return DeploymentResponse.model_validate(deployments.to_response_values(row))
-
-
-def _get_or_404(deployment_id: UUID) -> Any:
-    row = deployments.read_deployment(deployment_id)
-    if row is None:
-        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
-    return row
-
-
 @router.post("/", status_code=201)
 def create_deployment(request: HttpRequest, deployment: actions.DeploymentCreate) -> DeploymentResponse:
     """Create the deployment, or update the one of this flow with this name (200)."""
     write_transaction(request)
     row, created = deployments.create_deployment(deployment)
-    return Status(201 if created else 200, _response(row))
+    return Status(201 if created else 200, deployments.to_schema(row))
 
 
 @router.post("/count")
 def count_deployments(request: HttpRequest, body: DeploymentCountRequest) -> int:
     """How many deployments match the filters."""
-    return deployments.count_deployments(
-        body.flows, body.flow_runs, body.task_runs, body.deployments, body.work_pools, body.work_pool_queues
-    )
+    return deployments.count_deployments(filters=RunFilters.of(body))
 
 
 @router.get("/name/{flow_name}/{deployment_name}")
 def read_deployment_by_name(request: HttpRequest, flow_name: str, deployment_name: str) -> DeploymentResponse:
     """The deployment ``deployment_name`` of the flow ``flow_name``."""
-    row = deployments.read_deployment_by_name(flow_name, deployment_name)
-    if row is None:
-        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
-    return _response(row)
+    return deployments.to_schema(deployments.get_deployment_by_name(flow_name, deployment_name))
 
 
 @router.post("/filter")
 def read_deployments(request: HttpRequest, body: DeploymentFilterRequest) -> list[DeploymentResponse]:
     """Deployments matching the filters, sorted, one page."""
     rows = deployments.read_deployments(
-        body.flows,
-        body.flow_runs,
-        body.task_runs,
-        body.deployments,
-        body.work_pools,
-        body.work_pool_queues,
-        body.sort,
-        body.limit,
-        body.offset,
+        filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset
     )
-    return [_response(row) for row in rows]
+    return deployments.to_schemas(rows)
 
 
 @router.patch("/{id}", status_code=204)
 def update_deployment(request: HttpRequest, id: UUID, deployment: actions.DeploymentUpdate) -> None:
     """Write the fields sent."""
     write_transaction(request)
-    if not deployments.update_deployment(id, deployment):
-        raise OrionHTTPError(404, "Deployment not found.")
+    deployments.update_deployment(id, deployment)
 
 
 @router.get("/{id}")
 def read_deployment(request: HttpRequest, id: UUID) -> DeploymentResponse:
     """The deployment with this id."""
-    return _response(_get_or_404(id))
+    return deployments.to_schema(deployments.get_deployment(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_deployment(request: HttpRequest, id: UUID) -> None:
     """Delete the deployment and its runs that are still scheduled."""
     write_transaction(request)
-    if not deployments.delete_deployment(id):
-        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    deployments.delete_deployment(id)
 
 
 @router.post("/{id}/schedule")
 def schedule_deployment(request: HttpRequest, id: UUID, body: ScheduleRequest) -> HttpResponse:
     """Insert the deployment's next auto-scheduled runs (nothing for an unknown id)."""
     write_transaction(request)
-    deployments.schedule_runs(
+    scheduling.schedule_runs(
         id,
         start_time=body.start_time,
         end_time=body.end_time,
@@ -149,8 +115,7 @@ def schedule_deployment(request: HttpRequest, id: UUID, body: ScheduleRequest) -
 def set_schedule_active(request: HttpRequest, id: UUID) -> HttpResponse:
     """Turn the schedule on (the scheduler adds runs on its next pass)."""
     write_transaction(request)
-    if not deployments.set_schedule_active(id, True):
-        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    deployments.set_schedule_active(id, True)
     return json_response(None, 200)
 
 
@@ -158,8 +123,7 @@ def set_schedule_active(request: HttpRequest, id: UUID) -> HttpResponse:
 def set_schedule_inactive(request: HttpRequest, id: UUID) -> HttpResponse:
     """Turn the schedule off and drop its future auto-scheduled runs."""
     write_transaction(request)
-    if not deployments.set_schedule_active(id, False):
-        raise OrionHTTPError(404, DEPLOYMENT_NOT_FOUND)
+    deployments.set_schedule_active(id, False)
     return json_response(None, 200)
 
 
@@ -170,12 +134,13 @@ def create_flow_run_from_deployment(
     """A run of the deployment (Pending unless a state is given); an idempotency key
     already used returns that run (200)."""
     write_transaction(request)
-    row = _get_or_404(id)
+    row = deployments.get_deployment(id)
     run, created = deployments.create_flow_run_from_deployment(row, flow_run, api_version=request.api_version)
-    return Status(201 if created else 200, flow_runs.to_response(run))
+    return Status(201 if created else 200, flow_runs.to_schema(run))
 
 
 @router.get("/{id}/work_queue_check")
 def work_queue_check_for_deployment(request: HttpRequest, id: UUID) -> list[WorkQueue]:
     """Legacy tag-filter queues that would pick up this deployment's runs (deprecated)."""
-    return [WorkQueue.model_validate(queue) for queue in deployments.work_queues_for_deployment(_get_or_404(id))]
+    queues = deployments.work_queues_for_deployment(deployments.get_deployment(id))
+    return [WorkQueue.model_validate(queue) for queue in queues]

@@ -7,7 +7,6 @@ from uuid import UUID
 from django.http import HttpRequest
 
 from api.crud import flow_run_states
-from api.errors import NotFoundError
 from api.schemas.states import State
 from api.utilities.server import OrionRouter
 
@@ -17,10 +16,7 @@ router = OrionRouter(prefix="/flow_run_states", tags=["Flow Run States"])
 @router.get("/{id}")
 def read_flow_run_state(request: HttpRequest, id: UUID) -> State:
     """One flow run state."""
-    state = flow_run_states.read_flow_run_state(id)
-    if state is None:
-        raise NotFoundError("Flow run state not found")
-    return state
+    return flow_run_states.get_flow_run_state(id)
 
 
 @router.get("/")

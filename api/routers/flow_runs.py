@@ -12,8 +12,8 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import flow_runs, history
+from api.crud.filters import RunFilters
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, Limit, Offset, RequestBody
 from api.schemas.responses import DependencyResult, FlowRunResponse, HistoryResponse, OrchestrationResult
@@ -23,11 +23,8 @@ from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/flow_runs", tags=["Flow Runs"])
 
-FLOW_RUN_NOT_FOUND = "Flow run not found"
-HISTORY_INTERVAL_TOO_SMALL = "History interval must not be less than 1 second."
 
-
-class RunFilters(RequestBody):
+class RunFiltersBody(RequestBody):
     """The flow, run, task run and deployment filters of a request body."""
 
     flows: Optional[filters.FlowFilter] = None
@@ -36,7 +33,7 @@ class RunFilters(RequestBody):
     deployments: Optional[filters.DeploymentFilter] = None
 
 
-class FlowRunCountRequest(RunFilters):
+class FlowRunCountRequest(RunFiltersBody):
     """Body of ``POST /flow_runs/count``."""
 
     work_pools: Optional[filters.WorkPoolFilter] = None
@@ -51,7 +48,7 @@ class FlowRunFilterRequest(FlowRunCountRequest):
     offset: Offset = 0
 
 
-class HistoryRequest(RunFilters):
+class HistoryRequest(RunFiltersBody):
     """Body of the ``/history`` routes: the time span, the interval and the filters."""
 
     history_start: DateTime
@@ -73,78 +70,47 @@ class SetStateRequest(RequestBody):
     force: bool = False
 
 
-def check_history_interval(interval: dt.timedelta) -> None:
-    """Refuse intervals under a second (a plain-detail 422)."""
-    if interval < history.MIN_INTERVAL:
-        raise OrionHTTPError(422, HISTORY_INTERVAL_TOO_SMALL)
-
-
 @router.post("/", status_code=201)
 def create_flow_run(request: HttpRequest, flow_run: actions.FlowRunCreate) -> FlowRunResponse:
     """Create a flow run in its initial state (Pending unless given), or return the run
     of this flow with the same idempotency key (200)."""
     write_transaction(request)
     row, created = flow_runs.create_flow_run(flow_run, api_version=request.api_version)
-    return Status(201 if created else 200, flow_runs.to_response(row))
+    return Status(201 if created else 200, flow_runs.to_schema(row))
 
 
 @router.post("/count")
 def count_flow_runs(request: HttpRequest, body: FlowRunCountRequest) -> int:
     """How many flow runs match the filters."""
-    return flow_runs.count_flow_runs(
-        body.flows, body.flow_runs, body.task_runs, body.deployments, body.work_pools, body.work_pool_queues
-    )
+    return flow_runs.count_flow_runs(filters=RunFilters.of(body))
 
 
 @router.post("/history")
 def flow_run_history(request: HttpRequest, body: FlowRunHistoryRequest) -> list[HistoryResponse]:
     """Matching flow runs per interval and state."""
-    check_history_interval(body.history_interval_seconds)
     return history.flow_run_history(
-        body.history_start,
-        body.history_end,
-        body.history_interval_seconds,
-        body.flows,
-        body.flow_runs,
-        body.task_runs,
-        body.deployments,
-        body.work_pools,
-        body.work_queues,
+        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
     )
 
 
 @router.post("/filter")
 def read_flow_runs(request: HttpRequest, body: FlowRunFilterRequest) -> list[FlowRunResponse]:
     """Flow runs matching the filters, sorted, one page."""
-    rows = flow_runs.read_flow_runs(
-        body.flows,
-        body.flow_runs,
-        body.task_runs,
-        body.deployments,
-        body.work_pools,
-        body.work_pool_queues,
-        body.sort,
-        body.limit,
-        body.offset,
-    )
-    return flow_runs.to_responses(rows)
+    rows = flow_runs.read_flow_runs(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
+    return flow_runs.to_schemas(rows)
 
 
 @router.patch("/{id}", status_code=204)
 def update_flow_run(request: HttpRequest, id: UUID, flow_run: actions.FlowRunUpdate) -> None:
     """Write the fields sent."""
     write_transaction(request)
-    if not flow_runs.update_flow_run(id, flow_run):
-        raise OrionHTTPError(404, FLOW_RUN_NOT_FOUND)
+    flow_runs.update_flow_run(id, flow_run)
 
 
 @router.get("/{id}")
 def read_flow_run(request: HttpRequest, id: UUID) -> FlowRunResponse:
     """The flow run with this id."""
-    row = flow_runs.read_flow_run(id)
-    if row is None:
-        raise OrionHTTPError(404, FLOW_RUN_NOT_FOUND)
-    return flow_runs.to_response(row)
+    return flow_runs.to_schema(flow_runs.get_flow_run(id))
 
 
 @router.get("/{id}/graph")
@@ -165,8 +131,7 @@ def resume_flow_run(request: HttpRequest, id: UUID) -> OrchestrationResult:
 def delete_flow_run(request: HttpRequest, id: UUID) -> None:
     """Delete a flow run with its task runs, states and logs."""
     write_transaction(request)
-    if not flow_runs.delete_flow_run(id):
-        raise OrionHTTPError(404, FLOW_RUN_NOT_FOUND)
+    flow_runs.delete_flow_run(id)
 
 
 @router.post("/{id}/set_state", status_code=201)

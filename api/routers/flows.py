@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -10,25 +9,19 @@ from ninja.responses import Status
 from pydantic import Field
 
 from api.crud import flows
+from api.crud.filters import RunFilters
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
-from api.schemas import actions, core, filters
-from api.schemas.base import Limit, Offset, RequestBody
+from api.routers.flow_runs import RunFiltersBody
+from api.schemas import actions, core
+from api.schemas.base import Limit, Offset
 from api.schemas.sorting import FlowSort
 from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/flows", tags=["Flows"])
 
-FLOW_NOT_FOUND = "Flow not found"
 
-
-class FlowCountRequest(RequestBody):
+class FlowCountRequest(RunFiltersBody):
     """Body of ``POST /flows/count``."""
-
-    flows: Optional[filters.FlowFilter] = None
-    flow_runs: Optional[filters.FlowRunFilter] = None
-    task_runs: Optional[filters.TaskRunFilter] = None
-    deployments: Optional[filters.DeploymentFilter] = None
 
 
 class FlowFilterRequest(FlowCountRequest):
@@ -50,24 +43,19 @@ def create_flow(request: HttpRequest, flow: actions.FlowCreate) -> core.Flow:
 @router.post("/count")
 def count_flows(request: HttpRequest, body: FlowCountRequest) -> int:
     """How many flows match the filters."""
-    return flows.count_flows(body.flows, body.flow_runs, body.task_runs, body.deployments)
+    return flows.count_flows(filters=RunFilters.of(body))
 
 
 @router.get("/name/{name}")
 def read_flow_by_name(request: HttpRequest, name: str) -> core.Flow:
     """The flow with this name."""
-    row = flows.read_flow_by_name(name)
-    if row is None:
-        raise OrionHTTPError(404, FLOW_NOT_FOUND)
-    return core.Flow.model_validate(row)
+    return core.Flow.model_validate(flows.get_flow_by_name(name))
 
 
 @router.post("/filter")
 def read_flows(request: HttpRequest, body: FlowFilterRequest) -> list[core.Flow]:
     """Flows matching the filters, sorted, one page."""
-    rows = flows.read_flows(
-        body.flows, body.flow_runs, body.task_runs, body.deployments, body.sort, body.limit, body.offset
-    )
+    rows = flows.read_flows(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
     return [core.Flow.model_validate(row) for row in rows]
 
 
@@ -75,22 +63,17 @@ def read_flows(request: HttpRequest, body: FlowFilterRequest) -> list[core.Flow]
 def update_flow(request: HttpRequest, id: UUID, flow: actions.FlowUpdate) -> None:
     """Change a flow's tags."""
     write_transaction(request)
-    if not flows.update_flow(id, flow):
-        raise OrionHTTPError(404, FLOW_NOT_FOUND)
+    flows.update_flow(id, flow)
 
 
 @router.get("/{id}")
 def read_flow(request: HttpRequest, id: UUID) -> core.Flow:
     """The flow with this id."""
-    row = flows.read_flow(id)
-    if row is None:
-        raise OrionHTTPError(404, FLOW_NOT_FOUND)
-    return core.Flow.model_validate(row)
+    return core.Flow.model_validate(flows.get_flow(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_flow(request: HttpRequest, id: UUID) -> None:
     """Delete a flow with its deployments and runs."""
     write_transaction(request)
-    if not flows.delete_flow(id):
-        raise OrionHTTPError(404, FLOW_NOT_FOUND)
+    flows.delete_flow(id)

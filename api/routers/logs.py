@@ -37,5 +37,5 @@ def create_logs(request: HttpRequest, logs: list[actions.LogCreate]) -> HttpResp
 @router.post("/filter")
 def read_logs(request: HttpRequest, body: LogFilterRequest) -> list[core.Log]:
     """Log lines matching the filter, sorted, one page."""
-    rows = log_lines.read_logs(body.logs, body.sort, body.limit, body.offset)
+    rows = log_lines.read_logs(body.logs, sort=body.sort, limit=body.limit, offset=body.offset)
     return [core.Log.model_validate(row) for row in rows]

@@ -7,7 +7,6 @@ from uuid import UUID
 from django.http import HttpRequest
 
 from api.crud import task_run_states
-from api.errors import NotFoundError
 from api.schemas.states import State
 from api.utilities.server import OrionRouter
 
@@ -17,11 +16,7 @@ router = OrionRouter(prefix="/task_run_states", tags=["Task Run States"])
 @router.get("/{id}")
 def read_task_run_state(request: HttpRequest, id: UUID) -> State:
     """One task run state."""
-    state = task_run_states.read_task_run_state(id)
-    if state is None:
-        # The original answers the same text for task run states.
-        raise NotFoundError("Flow run state not found")
-    return state
+    return task_run_states.get_task_run_state(id)
 
 
 @router.get("/")

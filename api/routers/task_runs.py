@@ -10,9 +10,9 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import history, task_runs
+from api.crud.filters import RunFilters
 from api.dependencies import write_transaction
-from api.errors import OrionHTTPError
-from api.routers.flow_runs import HistoryRequest, RunFilters, SetStateRequest, check_history_interval
+from api.routers.flow_runs import HistoryRequest, RunFiltersBody, SetStateRequest
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset
 from api.schemas.responses import HistoryResponse, OrchestrationResult
@@ -21,10 +21,8 @@ from api.utilities.server import OrionRouter
 
 router = OrionRouter(prefix="/task_runs", tags=["Task Runs"])
 
-TASK_RUN_NOT_FOUND = "Task not found"
 
-
-class TaskRunFilterRequest(RunFilters):
+class TaskRunFilterRequest(RunFiltersBody):
     """Body of ``POST /task_runs/filter``."""
 
     sort: TaskRunSort = TaskRunSort.ID_DESC
@@ -42,32 +40,23 @@ def create_task_run(request: HttpRequest, task_run: actions.TaskRunCreate) -> co
 
 
 @router.post("/count")
-def count_task_runs(request: HttpRequest, body: RunFilters) -> int:
+def count_task_runs(request: HttpRequest, body: RunFiltersBody) -> int:
     """How many task runs match the filters."""
-    return task_runs.count_task_runs(body.flows, body.flow_runs, body.task_runs, body.deployments)
+    return task_runs.count_task_runs(filters=RunFilters.of(body))
 
 
 @router.post("/history")
 def task_run_history(request: HttpRequest, body: HistoryRequest) -> list[HistoryResponse]:
     """Matching task runs per interval and state."""
-    check_history_interval(body.history_interval_seconds)
     return history.task_run_history(
-        body.history_start,
-        body.history_end,
-        body.history_interval_seconds,
-        body.flows,
-        body.flow_runs,
-        body.task_runs,
-        body.deployments,
+        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
     )
 
 
 @router.post("/filter")
 def read_task_runs(request: HttpRequest, body: TaskRunFilterRequest) -> list[core.TaskRun]:
     """Task runs matching the filters, sorted, one page."""
-    rows = task_runs.read_task_runs(
-        body.flows, body.flow_runs, body.task_runs, body.deployments, body.sort, body.limit, body.offset
-    )
+    rows = task_runs.read_task_runs(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
     return task_runs.to_schemas(rows)
 
 
@@ -75,25 +64,20 @@ def read_task_runs(request: HttpRequest, body: TaskRunFilterRequest) -> list[cor
 def update_task_run(request: HttpRequest, id: UUID, task_run: actions.TaskRunUpdate) -> None:
     """Rename a task run."""
     write_transaction(request)
-    if not task_runs.update_task_run(id, task_run):
-        raise OrionHTTPError(404, "Task run not found")
+    task_runs.update_task_run(id, task_run)
 
 
 @router.get("/{id}")
 def read_task_run(request: HttpRequest, id: UUID) -> core.TaskRun:
     """The task run with this id."""
-    row = task_runs.read_task_run(id)
-    if row is None:
-        raise OrionHTTPError(404, TASK_RUN_NOT_FOUND)
-    return task_runs.to_schema(row)
+    return task_runs.to_schema(task_runs.get_task_run(id))
 
 
 @router.delete("/{id}", status_code=204)
 def delete_task_run(request: HttpRequest, id: UUID) -> None:
     """Delete a task run with its states."""
     write_transaction(request)
-    if not task_runs.delete_task_run(id):
-        raise OrionHTTPError(404, TASK_RUN_NOT_FOUND)
+    task_runs.delete_task_run(id)
 
 
 @router.post("/{id}/set_state", status_code=201)

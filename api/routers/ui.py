@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from pydantic import Field
 
 from api.crud import flow_runs, history
-from api.routers.flow_runs import RunFilters
+from api.crud.filters import RunFilters
+from api.routers.flow_runs import RunFiltersBody
 from api.schemas.base import Offset
 from api.schemas.responses import SimpleFlowRun
 from api.schemas.sorting import FlowRunSort
@@ -17,7 +18,7 @@ from api.utilities.server import OrionRouter
 router = OrionRouter(prefix="/ui/flow_runs", tags=["Flow Runs", "UI"])
 
 
-class UIFlowRunHistoryRequest(RunFilters):
+class UIFlowRunHistoryRequest(RunFiltersBody):
     """Body of ``POST /ui/flow_runs/history`` (its own page size: up to 1000)."""
 
     sort: FlowRunSort = FlowRunSort.EXPECTED_START_TIME_DESC
@@ -28,13 +29,11 @@ class UIFlowRunHistoryRequest(RunFilters):
 @router.post("/history")
 def read_flow_run_history(request: HttpRequest, body: UIFlowRunHistoryRequest) -> list[SimpleFlowRun]:
     """One point per matching flow run: when it started, how long it ran, how late."""
-    rows = flow_runs.read_flow_run_points(
-        body.flows,
-        body.flow_runs,
-        body.task_runs,
-        body.deployments,
+    rows = flow_runs.read_flow_runs(
+        filters=RunFilters.of(body),
         sort=body.sort,
         limit=body.limit,
         offset=body.offset,
+        columns=flow_runs.HISTORY_POINT_FIELDS,
     )
     return history.simple_flow_runs(rows)

@@ -80,7 +80,7 @@ def read_work_queue_runs(request: HttpRequest, id: UUID, body: GetRunsRequest) -
     if request.headers.get("x-prefect-ui", "").lower() != "true":
         write_transaction(request)
         work_queues.record_poll(queue, body.agent_id)
-    return flow_runs.to_responses(runs)
+    return flow_runs.to_schemas(runs)
 
 
 @router.delete("/{id}", status_code=204)

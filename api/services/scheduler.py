@@ -5,7 +5,7 @@ active scheduled deployment that has fewer than ``..._SCHEDULER_MIN_RUNS`` futur
 whose runs end within ``..._SCHEDULER_MIN_SCHEDULED_TIME``. ``RecentDeploymentsScheduler``
 (every 5 s) schedules deployments created or changed since its last pass, so a new
 deployment has runs within seconds. Run generation and insertion are
-``api.crud.deployments.schedule_runs``; its idempotency keys make both services, and any
+``api.crud.scheduling.schedule_runs``; its idempotency keys make both services, and any
 number of service processes, safe to run together.
 """
 
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from api.crud import deployments, scheduling
+from api.crud import scheduling
 from api.services.base import LoopService
 from api.utilities.database import is_database_unavailable
 
@@ -61,7 +61,7 @@ class Scheduler(LoopService):
         """Insert the deployment's missing runs; a failure is logged and skipped."""
         try:
             with transaction.atomic():
-                deployments.schedule_runs(
+                scheduling.schedule_runs(
                     deployment_id,
                     start_time=now,
                     end_time=now

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from api import models
 from api.crud import deployments as deployments_crud
+from api.crud import scheduling
 from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, post, scheduled
 
 pytestmark = pytest.mark.django_db
@@ -201,8 +202,8 @@ def test_schedule_runs_is_idempotent_across_callers():
         deployments_crud.actions.DeploymentCreate(name="d", flow_id=flow.id, schedule={"interval": 60})
     )
     start = timezone.now()
-    first = deployments_crud.schedule_runs(deployment.id, start_time=start, min_runs=3, min_time=dt.timedelta(0))
-    second = deployments_crud.schedule_runs(deployment.id, start_time=start, min_runs=5, min_time=dt.timedelta(0))
+    first = scheduling.schedule_runs(deployment.id, start_time=start, min_runs=3, min_time=dt.timedelta(0))
+    second = scheduling.schedule_runs(deployment.id, start_time=start, min_runs=5, min_time=dt.timedelta(0))
     assert len(first) == 3 and len(second) == 2
     assert scheduled_runs(deployment.id).count() == 5
 

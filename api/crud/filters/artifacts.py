@@ -1,0 +1,40 @@
+"""Criteria of artifacts."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from django.db.models import Q
+
+from api import models
+from api.crud.filters.common import any_of, combine, id_q, like, related
+from api.crud.filters.runs import flow_run_filter_q, task_run_filter_q
+from api.schemas import filters as f
+
+
+def artifact_filter_q(flt: Optional[f.ArtifactFilter]) -> Q:
+    """Criteria of an ``ArtifactFilter`` on artifacts."""
+    if flt is None:
+        return Q()
+    criteria = [
+        id_q(flt.id),
+        any_of("key", flt.key),
+        like("key", flt.key.like_ if flt.key else None),
+        any_of("flow_run_id", flt.flow_run_id),
+        any_of("task_run_id", flt.task_run_id),
+    ]
+    return combine(criteria, flt.operator)
+
+
+def artifacts_q(
+    artifacts: Optional[f.ArtifactFilter] = None,
+    flow_runs: Optional[f.FlowRunFilter] = None,
+    task_runs: Optional[f.TaskRunFilter] = None,
+) -> Q:
+    """Artifacts matching ``artifacts`` whose flow run and task run match the others."""
+    criteria = [
+        artifact_filter_q(artifacts),
+        related(models.FlowRun, flow_run_filter_q, flow_runs, pk="flow_run_id"),
+        related(models.TaskRun, task_run_filter_q, task_runs, pk="task_run_id"),
+    ]
+    return combine(criteria)
