@@ -20,7 +20,7 @@ from api.crud import flow_runs as flow_runs_crud
 from api.crud import work_pools, work_queues
 from api.crud.filters import NO_FILTERS, RunFilters, deployments_q, order_by
 from api.crud.paging import page
-from api.crud.rows import require, require_some
+from api.crud.lookups import require, require_some
 from api.errors import ConflictError
 from api.schemas import actions
 from api.schemas.responses import DeploymentResponse

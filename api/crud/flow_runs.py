@@ -16,7 +16,7 @@ from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
 from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, order_by
 from api.crud.paging import page
-from api.crud.rows import require, require_some, update_sent
+from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import ObjectNotFoundError
 from api.schemas import actions

@@ -11,7 +11,7 @@ from api import models
 from api.crud.filters import NO_FILTERS, RunFilters, flows_q, order_by
 from api.crud.flow_runs import delete_flow_runs
 from api.crud.paging import page
-from api.crud.rows import require, require_some, update_sent
+from api.crud.lookups import require, require_some, update_sent
 from api.schemas import actions
 from api.schemas.sorting import FlowSort
 

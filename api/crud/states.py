@@ -6,7 +6,7 @@ from typing import Optional
 from uuid import UUID
 
 from api import models
-from api.crud.rows import require
+from api.crud.lookups import require
 from api.schemas.states import State
 
 

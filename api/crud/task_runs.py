@@ -15,7 +15,7 @@ from api import models, orchestration
 from api.crud import artifacts, block_documents, states
 from api.crud.filters import NO_FILTERS, RunFilters, order_by, task_runs_q
 from api.crud.paging import page
-from api.crud.rows import require, require_some, update_sent
+from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.schemas import actions, core
 from api.schemas.sorting import TaskRunSort
