@@ -1,5 +1,6 @@
 // Building blocks used by several pages: a windowed list for long data, the run-history
-// chart, pagers, the runs table and a modal dialog.
+// chart, pagers, the runs table, a modal dialog, and the frame and error line of a
+// resource's page.
 
 import { h, svg, replace, stateBadge, fmtDate, fmtDuration, tags, empty, errorBox, STATE_TYPES } from "./dom.js";
 
@@ -273,4 +274,26 @@ export function tableFilter(container, placeholder = "Filter") {
       row.hidden = Boolean(needle) && !row.textContent.toLowerCase().includes(needle);
     }
   } });
+}
+
+/**
+ * The frame of a resource's page in ``ctx.root``: the header, the status line where
+ * actions report errors, the summary panel and one more panel titled ``panelTitle``.
+ */
+export function detailFrame(ctx, panelTitle) {
+  const notice = h("div", { class: "notice", role: "status" });
+  const header = h("header", { class: "page-header" });
+  const summary = h("section", { class: "panel summary" });
+  const panel = h("section", { class: "panel" }, h("h2", {}, panelTitle));
+  replace(ctx.root, header, notice, summary, panel);
+  return { notice, header, summary, panel };
+}
+
+/** Run the action ``step``; an error it throws is shown in ``notice`` instead. */
+export async function inNotice(notice, step) {
+  try {
+    await step();
+  } catch (error) {
+    replace(notice, errorBox(error));
+  }
 }
