@@ -266,6 +266,15 @@ export function field(label, input, hint) {
     hint ? h("span", { class: "muted field-hint" }, hint) : null);
 }
 
+/**
+ * The header of a list page: its title, a filter box over the table in ``body`` and, for
+ * writers, the link ``[path, label]`` to the create form.
+ */
+export function listHeader(ctx, title, body, filterLabel, [path, label]) {
+  return h("header", { class: "page-header" }, h("h1", {}, title),
+    h("div", { class: "actions" }, tableFilter(body, filterLabel), ctx.canWrite ? ctx.link(path, label) : null));
+}
+
 /** A text filter box over a rendered table: hides rows whose text does not match. */
 export function tableFilter(container, placeholder = "Filter") {
   return h("input", { type: "search", class: "list-filter", placeholder, "aria-label": placeholder, oninput: (event) => {

@@ -1,7 +1,7 @@
 // Concurrency limits and flow run notification policies (blocks: pages/blocks.js).
 
 import { h, replace, empty, fmtDate, tags, table } from "../dom.js";
-import { tableFilter, inNotice } from "../components.js";
+import { listHeader, inNotice } from "../components.js";
 import { policyActions } from "./notifications.js";
 
 export async function renderConcurrencyLimits(ctx) {
@@ -9,8 +9,7 @@ export async function renderConcurrencyLimits(ctx) {
   ctx.title("Concurrency limits");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Task run concurrency limits"),
-    h("div", { class: "actions" }, tableFilter(body, "Filter limits"), ctx.canWrite ? ctx.link("/concurrency-limits/create", "Create a limit") : null)), notice, body);
+  replace(ctx.root, listHeader(ctx, "Task run concurrency limits", body, "Filter limits", ["/concurrency-limits/create", "Create a limit"]), notice, body);
   const load = async () => {
     const limits = await api.post("/concurrency_limits/filter", { limit: 200 }, { signal });
     replace(body, limits.length ? table([
@@ -32,8 +31,7 @@ export async function renderNotifications(ctx) {
   ctx.title("Notifications");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications"),
-    h("div", { class: "actions" }, tableFilter(body, "Filter notifications"), ctx.canWrite ? ctx.link("/notifications/create", "Create a notification") : null)), notice, body);
+  replace(ctx.root, listHeader(ctx, "Notifications", body, "Filter notifications", ["/notifications/create", "Create a notification"]), notice, body);
   const load = async () => {
     const policies = await api.post("/flow_run_notification_policies/filter", { limit: 200 }, { signal });
     const ids = [...new Set(policies.map((p) => p.block_document_id))];

@@ -2,7 +2,7 @@
 // pool, a queue's page with its runs and actions, and the create / edit form.
 
 import { h, replace, errorBox, empty, fmtDate, fmtRelative, table, facts } from "../dom.js";
-import { runsTable, confirmAction, formValues, field, tableFilter, detailFrame, inNotice } from "../components.js";
+import { runsTable, confirmAction, formValues, field, listHeader, detailFrame, inNotice } from "../components.js";
 import { flowNames } from "../queries.js";
 
 /** Map work pool id -> pool name. */
@@ -27,10 +27,7 @@ export async function renderList(ctx) {
     { label: "Last polled", cell: (q) => (q.last_polled ? fmtRelative(q.last_polled) : "Never") },
     { label: "Status", cell: (q) => (q.is_paused ? "Paused" : "Active") },
   ], queues) : empty("No work queues yet."));
-  replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work queues"),
-      h("div", { class: "actions" }, tableFilter(body, "Filter queues"), ctx.canWrite ? ctx.link("/work-queues/create", "Create a work queue") : null)),
-    body);
+  replace(ctx.root, listHeader(ctx, "Work queues", body, "Filter queues", ["/work-queues/create", "Create a work queue"]), body);
 }
 
 export async function renderOne(ctx) {
