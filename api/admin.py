@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from api import models
 from api.blocks.encryption import decrypt_data
+from api.models.base import ORMBaseModel
 
 admin.site.site_header = "Orion administration"
 admin.site.site_title = "Orion admin"
@@ -44,19 +45,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class StateInline(admin.TabularInline):
-    """A run's state history, oldest first."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows listed under their parent with every field read-only; like the parent rows,
+    they are written through the API only."""
 
-    fields = ("timestamp", "type", "name", "message")
-    readonly_fields = fields
-    ordering = ("timestamp",)
     extra = 0
     can_delete = False
-    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None) -> tuple:  # noqa: ANN001 - Django signature
+        """Every field shown."""
+        return self.fields
 
     def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        """States are written by orchestration only."""
+        """No adding from the admin."""
         return False
+
+
+class UILinkedAdmin(ReadOnlyAdmin):
+    """Read-only rows that link to their page in the UI."""
+
+    #: The row's page in the UI, formatted with its ``id``.
+    ui_path = ""
+    readonly_fields = ("open_in_ui",)
+
+    @admin.display(description="UI")
+    def open_in_ui(self, obj: ORMBaseModel) -> str:
+        """The row's page in the UI (for a flow run: state, task timeline, live logs)."""
+        return ui_link(self.ui_path.format(id=obj.id))
+
+
+class StateInline(ReadOnlyInline):
+    """A run's state history, oldest first (written by orchestration only)."""
+
+    fields = ("timestamp", "type", "name", "message")
+    ordering = ("timestamp",)
 
 
 class FlowRunStateInline(StateInline):
@@ -74,23 +96,18 @@ class TaskRunStateInline(StateInline):
 
 
 @admin.register(models.Flow)
-class FlowAdmin(ReadOnlyAdmin):
+class FlowAdmin(UILinkedAdmin):
     """Flows."""
 
     list_display = ("name", "tags", "created", "open_in_ui")
     list_filter = ("created",)
     search_fields = ("name",)
     ordering = ("name",)
-    readonly_fields = ("open_in_ui",)
-
-    @admin.display(description="UI")
-    def open_in_ui(self, obj: models.Flow) -> str:
-        """The flow's page in the UI."""
-        return ui_link(f"flows/flow/{obj.id}")
+    ui_path = "flows/flow/{id}"
 
 
 @admin.register(models.FlowRun)
-class FlowRunAdmin(ReadOnlyAdmin):
+class FlowRunAdmin(UILinkedAdmin):
     """Flow runs with their state history."""
 
     list_display = ("name", "flow", "state_type", "state_name", "expected_start_time", "start_time", "end_time", "open_in_ui")
@@ -100,12 +117,7 @@ class FlowRunAdmin(ReadOnlyAdmin):
     ordering = ("-expected_start_time",)
     raw_id_fields = ("flow", "state", "work_queue", "parent_task_run", "infrastructure_document")
     inlines = (FlowRunStateInline,)
-    readonly_fields = ("open_in_ui",)
-
-    @admin.display(description="UI")
-    def open_in_ui(self, obj: models.FlowRun) -> str:
-        """The run's page in the UI (state, task timeline, live logs)."""
-        return ui_link(f"flow-runs/flow-run/{obj.id}")
+    ui_path = "flow-runs/flow-run/{id}"
 
 
 @admin.register(models.TaskRun)
@@ -157,15 +169,12 @@ class BlockTypeAdmin(ReadOnlyAdmin):
     ordering = ("name",)
 
 
-class BlockSchemaReferenceInline(admin.TabularInline):
+class BlockSchemaReferenceInline(ReadOnlyInline):
     """The nested blocks of a schema."""
 
     model = models.BlockSchemaReference
     fk_name = "parent_block_schema"
     fields = ("name", "reference_block_schema")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(models.BlockSchema)
@@ -180,15 +189,12 @@ class BlockSchemaAdmin(ReadOnlyAdmin):
     inlines = (BlockSchemaReferenceInline,)
 
 
-class BlockDocumentReferenceInline(admin.TabularInline):
+class BlockDocumentReferenceInline(ReadOnlyInline):
     """The nested saved blocks of a document."""
 
     model = models.BlockDocumentReference
     fk_name = "parent_block_document"
     fields = ("name", "reference_block_document")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(models.BlockDocument)
@@ -213,7 +219,7 @@ class BlockDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.Deployment)
-class DeploymentAdmin(ReadOnlyAdmin):
+class DeploymentAdmin(UILinkedAdmin):
     """Deployments with their flow, schedule and work queue."""
 
     list_display = ("name", "flow", "is_schedule_active", "work_queue_name", "updated", "open_in_ui")
@@ -222,29 +228,17 @@ class DeploymentAdmin(ReadOnlyAdmin):
     list_select_related = ("flow",)
     ordering = ("name",)
     raw_id_fields = ("flow", "work_queue", "storage_document", "infrastructure_document")
-    readonly_fields = ("open_in_ui",)
-
-    @admin.display(description="UI")
-    def open_in_ui(self, obj: models.Deployment) -> str:
-        """The deployment's page in the UI."""
-        return ui_link(f"deployments/deployment/{obj.id}")
+    ui_path = "deployments/deployment/{id}"
 
 
-class WorkQueueInline(admin.TabularInline):
+class WorkQueueInline(ReadOnlyInline):
     """The queues of a pool, by priority."""
 
     model = models.WorkQueue
     fk_name = "work_pool"
     fields = ("priority", "name", "is_paused", "concurrency_limit", "last_polled")
-    readonly_fields = fields
     ordering = ("priority",)
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        """Queues are created through the API."""
-        return False
 
 
 @admin.register(models.WorkPool)

@@ -1,4 +1,5 @@
-"""Common columns of every API table: UUID ``id``, ``created`` and an indexed ``updated``."""
+"""Common columns of every API table: UUID ``id``, ``created`` and an indexed ``updated``;
+the ``name`` most of them add."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ class ORMBaseModel(models.Model):
             if update_fields is not None and "updated" not in update_fields:
                 kwargs["update_fields"] = [*update_fields, "updated"]
         super().save(*args, **kwargs)
+
+
+class NamedModel(ORMBaseModel):
+    """Abstract base of the rows people know by their (text) ``name``."""
+
+    name = models.TextField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name

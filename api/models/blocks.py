@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from api.models.base import ORMBaseModel
+from api.models.base import NamedModel, ORMBaseModel
 
 
 class BlockType(ORMBaseModel):
@@ -50,16 +50,24 @@ class BlockSchema(ORMBaseModel):
         return f"{self.checksum} ({self.version})"
 
 
-class BlockSchemaReference(ORMBaseModel):
+def optional_block_document() -> models.ForeignKey:
+    """An optional block document (storage, infrastructure) of a run or deployment; deleting
+    the document deletes the row, and documents keep no reverse accessor."""
+    return models.ForeignKey("api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+
+def reference_edge(to: str) -> tuple[models.ForeignKey, models.ForeignKey]:
+    """The parent and the referenced row of a nesting edge between two rows of ``to``."""
+    return (
+        models.ForeignKey(to, on_delete=models.CASCADE, related_name="references"),
+        models.ForeignKey(to, on_delete=models.CASCADE, related_name="referenced_by"),
+    )
+
+
+class BlockSchemaReference(NamedModel):
     """A nested block field of a schema (``name``) pointing at the nested type's schema."""
 
-    name = models.TextField()
-    parent_block_schema = models.ForeignKey(
-        "api.BlockSchema", on_delete=models.CASCADE, related_name="references"
-    )
-    reference_block_schema = models.ForeignKey(
-        "api.BlockSchema", on_delete=models.CASCADE, related_name="referenced_by"
-    )
+    parent_block_schema, reference_block_schema = reference_edge("api.BlockSchema")
 
     class Meta:
         db_table = "block_schema_reference"
@@ -78,9 +86,7 @@ class BlockDocument(ORMBaseModel):
 
     class Meta:
         db_table = "block_document"
-        constraints = [
-            models.UniqueConstraint(fields=["block_type", "name"], name="uq_block__type_id_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["block_type", "name"], name="uq_block__type_id_name")]
         indexes = [
             models.Index(fields=["name"], name="ix_block_document__name"),
             # Anonymous documents (one per client flow run) are skipped by default listings.
@@ -91,16 +97,10 @@ class BlockDocument(ORMBaseModel):
         return self.name or str(self.id)
 
 
-class BlockDocumentReference(ORMBaseModel):
+class BlockDocumentReference(NamedModel):
     """A nested saved block: field ``name`` of the parent document is another document."""
 
-    name = models.TextField()
-    parent_block_document = models.ForeignKey(
-        "api.BlockDocument", on_delete=models.CASCADE, related_name="references"
-    )
-    reference_block_document = models.ForeignKey(
-        "api.BlockDocument", on_delete=models.CASCADE, related_name="referenced_by"
-    )
+    parent_block_document, reference_block_document = reference_edge("api.BlockDocument")
 
     class Meta:
         db_table = "block_document_reference"

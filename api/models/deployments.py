@@ -2,13 +2,13 @@
 
 from django.db import models
 
-from api.models.base import ORMBaseModel
+from api.models.base import NamedModel
+from api.models.blocks import optional_block_document
 
 
-class Deployment(ORMBaseModel):
+class Deployment(NamedModel):
     """A flow packaged to run on a schedule or on demand."""
 
-    name = models.TextField()
     flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="deployments")
     version = models.TextField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
@@ -25,25 +25,16 @@ class Deployment(ORMBaseModel):
     work_queue = models.ForeignKey(
         "api.WorkQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
     )
-    storage_document = models.ForeignKey(
-        "api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    infrastructure_document = models.ForeignKey(
-        "api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    storage_document = optional_block_document()
+    infrastructure_document = optional_block_document()
     created_by = models.JSONField(null=True, blank=True)
     updated_by = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "deployment"
-        constraints = [
-            models.UniqueConstraint(fields=["flow", "name"], name="uq_deployment__flow_id_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["flow", "name"], name="uq_deployment__flow_id_name")]
         indexes = [
             models.Index(fields=["created"], name="ix_deployment__created"),
             models.Index(fields=["name"], name="ix_deployment__name"),
             models.Index(fields=["work_queue_name"], name="ix_deployment__work_queue_name"),
         ]
-
-    def __str__(self) -> str:
-        return self.name

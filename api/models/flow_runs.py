@@ -3,7 +3,8 @@
 from django.db import models
 from django.db.models.functions import Coalesce
 
-from api.models.runs import RunBase
+from api.models.blocks import optional_block_document
+from api.models.runs import RunBase, run_indexes
 
 
 class FlowRun(RunBase):
@@ -27,9 +28,7 @@ class FlowRun(RunBase):
         "api.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="subflow_runs"
     )
     auto_scheduled = models.BooleanField(default=False)
-    infrastructure_document = models.ForeignKey(
-        "api.BlockDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    infrastructure_document = optional_block_document()
     infrastructure_pid = models.TextField(null=True, blank=True)
     created_by = models.JSONField(null=True, blank=True)
 
@@ -41,18 +40,10 @@ class FlowRun(RunBase):
             )
         ]
         indexes = [
-            models.Index(fields=["name"], name="ix_flow_run__name"),
-            models.Index(fields=["state_type"], name="ix_flow_run__state_type"),
-            models.Index(fields=["state_name"], name="ix_flow_run__state_name"),
-            models.Index(fields=["state_timestamp"], name="ix_flow_run__state_timestamp"),
-            models.Index(fields=["expected_start_time"], name="ix_flow_run__expected_start"),
-            models.Index(fields=["next_scheduled_start_time"], name="ix_flow_run__next_scheduled"),
-            models.Index(fields=["start_time"], name="ix_flow_run__start_time"),
-            models.Index(fields=["end_time"], name="ix_flow_run__end_time"),
+            *run_indexes("flow_run"),
             models.Index(fields=["deployment_id"], name="ix_flow_run__deployment_id"),
             models.Index(fields=["work_queue_name"], name="ix_flow_run__work_queue_name"),
             models.Index(fields=["flow_version"], name="ix_flow_run__flow_version"),
-            models.Index(fields=["created"], name="ix_flow_run__created"),
             models.Index(
                 Coalesce("start_time", "expected_start_time"), name="ix_flow_run__coalesce_start"
             ),

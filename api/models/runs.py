@@ -1,16 +1,34 @@
-"""Columns shared by flow runs and task runs (state pointers, times, counts)."""
+"""Columns shared by flow runs and task runs (state pointers, times, counts), and their indexes."""
 
 import datetime as dt
 
 from django.db import models
 
-from api.models.base import ORMBaseModel
+from api.models.base import NamedModel
 
 
-class RunBase(ORMBaseModel):
+# The columns both run tables index, each as ``ix_<table>__<suffix>``.
+RUN_INDEXES = {
+    "name": "name",
+    "state_type": "state_type",
+    "state_name": "state_name",
+    "state_timestamp": "state_timestamp",
+    "expected_start_time": "expected_start",
+    "next_scheduled_start_time": "next_scheduled",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "created": "created",
+}
+
+
+def run_indexes(table: str) -> list[models.Index]:
+    """The indexes of ``RUN_INDEXES`` for the run table ``table``."""
+    return [models.Index(fields=[column], name=f"ix_{table}__{suffix}") for column, suffix in RUN_INDEXES.items()]
+
+
+class RunBase(NamedModel):
     """Abstract run: denormalised current state and the run-time bookkeeping."""
 
-    name = models.TextField()
     state_type = models.CharField(max_length=10, null=True, blank=True)
     state_name = models.TextField(null=True, blank=True)
     state_timestamp = models.DateTimeField(null=True, blank=True)
@@ -25,6 +43,3 @@ class RunBase(ORMBaseModel):
 
     class Meta:
         abstract = True
-
-    def __str__(self) -> str:
-        return self.name

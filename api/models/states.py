@@ -25,40 +25,32 @@ class StateBase(ORMBaseModel):
         return f"{self.name} ({self.type})"
 
 
+def state_meta(run: str) -> type:
+    """``Meta`` of the state table of ``run`` runs: a run is in one state per instant, and
+    its history is searched by state type and name."""
+
+    class Meta:
+        db_table = f"{run}_state"
+        constraints = [
+            models.UniqueConstraint(fields=[run, "timestamp"], name=f"uq_{run}_state__{run}_id_timestamp")
+        ]
+        indexes = [models.Index(fields=[column], name=f"ix_{run}_state__{column}") for column in ("type", "name")]
+
+    return Meta
+
+
 class FlowRunState(StateBase):
     """One state a flow run has been in."""
 
     flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="states")
-
-    class Meta:
-        db_table = "flow_run_state"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["flow_run", "timestamp"], name="uq_flow_run_state__flow_run_id_timestamp"
-            )
-        ]
-        indexes = [
-            models.Index(fields=["type"], name="ix_flow_run_state__type"),
-            models.Index(fields=["name"], name="ix_flow_run_state__name"),
-        ]
+    Meta = state_meta("flow_run")
 
 
 class TaskRunState(StateBase):
     """One state a task run has been in."""
 
     task_run = models.ForeignKey("api.TaskRun", on_delete=models.CASCADE, related_name="states")
-
-    class Meta:
-        db_table = "task_run_state"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["task_run", "timestamp"], name="uq_task_run_state__task_run_id_timestamp"
-            )
-        ]
-        indexes = [
-            models.Index(fields=["type"], name="ix_task_run_state__type"),
-            models.Index(fields=["name"], name="ix_task_run_state__name"),
-        ]
+    Meta = state_meta("task_run")
 
 
 class TaskRunStateCache(ORMBaseModel):

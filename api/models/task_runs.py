@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from api.models.runs import RunBase
+from api.models.runs import RunBase, run_indexes
 
 
 class TaskRun(RunBase):
@@ -29,15 +29,7 @@ class TaskRun(RunBase):
             )
         ]
         indexes = [
-            models.Index(fields=["name"], name="ix_task_run__name"),
-            models.Index(fields=["state_type"], name="ix_task_run__state_type"),
-            models.Index(fields=["state_name"], name="ix_task_run__state_name"),
-            models.Index(fields=["state_timestamp"], name="ix_task_run__state_timestamp"),
-            models.Index(fields=["expected_start_time"], name="ix_task_run__expected_start"),
-            models.Index(fields=["next_scheduled_start_time"], name="ix_task_run__next_scheduled"),
-            models.Index(fields=["start_time"], name="ix_task_run__start_time"),
-            models.Index(fields=["end_time"], name="ix_task_run__end_time"),
-            models.Index(fields=["created"], name="ix_task_run__created"),
+            *run_indexes("task_run"),
             # The crashed-runs service asks "did any task of this flow run move lately?".
             models.Index(fields=["flow_run", "state_timestamp"], name="ix_task_run__flow_run_state_ts"),
         ]

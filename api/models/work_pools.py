@@ -2,13 +2,12 @@
 
 from django.db import models
 
-from api.models.base import ORMBaseModel
+from api.models.base import NamedModel
 
 
-class WorkPool(ORMBaseModel):
+class WorkPool(NamedModel):
     """A pool of work queues served by workers of one type."""
 
-    name = models.TextField()
     description = models.TextField(null=True, blank=True)
     type = models.TextField()
     base_job_template = models.JSONField(default=dict)
@@ -23,14 +22,10 @@ class WorkPool(ORMBaseModel):
         constraints = [models.UniqueConstraint(fields=["name"], name="uq_work_pool__name")]
         indexes = [models.Index(fields=["type"], name="ix_work_pool__type")]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class WorkQueue(ORMBaseModel):
+class WorkQueue(NamedModel):
     """A queue of scheduled runs inside a pool, polled by agents or workers."""
 
-    name = models.TextField()
     work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="work_queues")
     description = models.TextField(default="", blank=True)
     is_paused = models.BooleanField(default=False)
@@ -41,48 +36,31 @@ class WorkQueue(ORMBaseModel):
 
     class Meta:
         db_table = "work_queue"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["work_pool", "name"], name="uq_work_queue__work_pool_id_name"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["work_pool", "name"], name="uq_work_queue__work_pool_id_name")]
         indexes = [
             models.Index(fields=["work_pool", "priority"], name="ix_work_queue__pool_priority"),
             models.Index(fields=["name"], name="ix_work_queue__name"),
         ]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Worker(ORMBaseModel):
+class Worker(NamedModel):
     """A worker that heartbeats into a pool."""
 
     work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="workers")
-    name = models.TextField()
     last_heartbeat_time = models.DateTimeField()
 
     class Meta:
         db_table = "worker"
-        constraints = [
-            models.UniqueConstraint(fields=["work_pool", "name"], name="uq_worker__work_pool_id_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["work_pool", "name"], name="uq_worker__work_pool_id_name")]
         indexes = [models.Index(fields=["last_heartbeat_time"], name="ix_worker__last_heartbeat")]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Agent(ORMBaseModel):
+class Agent(NamedModel):
     """An agent that polled a work queue (written by ``get_runs`` with ``agent_id``)."""
 
-    name = models.TextField()
     work_queue = models.ForeignKey("api.WorkQueue", on_delete=models.CASCADE, related_name="agents")
     last_activity_time = models.DateTimeField()
 
     class Meta:
         db_table = "agent"
         constraints = [models.UniqueConstraint(fields=["name"], name="uq_agent__name")]
-
-    def __str__(self) -> str:
-        return self.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, Optional
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, field_validator, model_validator
@@ -223,24 +223,6 @@ class SavedSearchCreate(ActionBaseModel):
 # --- Deployments, work pools and queues, artifacts, notification policies -------------
 
 
-class _PartialUpdate(ActionBaseModel):
-    """An update body: only the keys sent are written, and ``null`` clears the fields in
-    ``nullable_fields`` (nullable columns); for the others ``null`` means "not sent"."""
-
-    nullable_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _nulls_mean_default(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {
-                key: value
-                for key, value in data.items()
-                if value is not None or key not in cls.model_fields or key in cls.nullable_fields
-            }
-        return data
-
-
 # Keys older clients send that the server drops instead of refusing.
 _LEGACY_DEPLOYMENT_KEYS = ("worker_pool_queue_id", "worker_pool_name", "worker_pool_queue_name", "work_pool_queue_name")
 
@@ -278,7 +260,7 @@ class DeploymentCreate(ActionBaseModel):
         return _drop_legacy_deployment_keys(data)
 
 
-class DeploymentUpdate(_PartialUpdate):
+class DeploymentUpdate(ActionBaseModel):
     """Body of ``PATCH /deployments/{id}``: only the keys sent are written."""
 
     nullable_fields = frozenset(
@@ -345,7 +327,7 @@ class WorkQueueCreate(ActionBaseModel):
     filter: Optional[QueueFilter] = None
 
 
-class WorkQueueUpdate(_PartialUpdate):
+class WorkQueueUpdate(ActionBaseModel):
     """Body of ``PATCH`` on a work queue: only the keys sent are written."""
 
     nullable_fields = frozenset({"concurrency_limit", "last_polled", "filter"})
@@ -410,7 +392,7 @@ class WorkPoolCreate(ActionBaseModel):
     concurrency_limit: Optional[NonNegativeLimit] = None
 
 
-class WorkPoolUpdate(_PartialUpdate):
+class WorkPoolUpdate(ActionBaseModel):
     """Body of ``PATCH /work_pools/{name}``: only the keys sent are written."""
 
     nullable_fields = frozenset({"description", "concurrency_limit"})
@@ -453,7 +435,7 @@ class ArtifactCreate(ActionBaseModel):
     task_run_id: Optional[UUID] = None
 
 
-class ArtifactUpdate(_PartialUpdate):
+class ArtifactUpdate(ActionBaseModel):
     """Body of ``PATCH /experimental/artifacts/{id}``."""
 
     nullable_fields = frozenset({"data", "description", "metadata_"})
@@ -502,7 +484,7 @@ class FlowRunNotificationPolicyCreate(ActionBaseModel):
     message_template: MessageTemplate = None
 
 
-class FlowRunNotificationPolicyUpdate(_PartialUpdate):
+class FlowRunNotificationPolicyUpdate(ActionBaseModel):
     """Body of ``PATCH /flow_run_notification_policies/{id}``."""
 
     nullable_fields = frozenset({"message_template"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, ClassVar, Optional
 from uuid import UUID
 
 from pydantic import (
@@ -182,14 +182,15 @@ def check_storable(cls: type[BaseModel], data: Any) -> Any:
     return data
 
 
-def _drop_nulls(cls: type[BaseModel], data: Any) -> Any:
-    """Remove explicit nulls for optional fields so their defaults apply."""
+def _drop_nulls(cls: type[BaseModel], data: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """Remove explicit nulls for optional fields so their defaults apply; the nulls of the
+    fields in ``keep`` stay (there, null is a value)."""
     if isinstance(data, dict) and None in data.values():
         fields = cls.model_fields
         return {
             key: value
             for key, value in data.items()
-            if value is not None or key not in fields or fields[key].is_required()
+            if value is not None or key not in fields or fields[key].is_required() or key in keep
         }
     return data
 
@@ -209,10 +210,13 @@ class ORMBaseModel(PrefectBaseModel):
 
 
 class ActionBaseModel(BaseModel):
-    """Base of create/update bodies: unknown keys are a 422, null means default, values
-    the databases cannot store are a 422."""
+    """Base of create/update bodies: unknown keys are a 422, null means default (except in
+    ``nullable_fields``), values the databases cannot store are a 422."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    #: Fields where an explicit null is kept: an update clears the (nullable) column, a
+    #: filter lifts its default.
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -222,7 +226,7 @@ class ActionBaseModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _nulls_mean_default(cls, data: Any) -> Any:
-        return _drop_nulls(cls, data)
+        return _drop_nulls(cls, data, cls.nullable_fields)
 
 
 class FilterBaseModel(ActionBaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Self, Union
 from uuid import UUID
 
 from pydantic import AliasChoices, ConfigDict, Field, model_validator
@@ -82,18 +82,15 @@ class Flow(ORMBaseModel):
 RetryDelaySeconds = Annotated[float, Field(ge=-(2**31), le=2**31 - 1)]
 
 
-class FlowRunPolicy(PrefectBaseModel):
-    """Retry and pause bookkeeping of a flow run."""
+class _RetryPolicy(PrefectBaseModel):
+    """The retry settings of flow and task runs; each adds its own ``retry_delay``."""
 
     max_retries: Int32 = 0
     retry_delay_seconds: RetryDelaySeconds = 0
     retries: Optional[Int32] = None
-    retry_delay: Optional[Int32] = None
-    pause_keys: Optional[set[str]] = Field(default_factory=set)
-    resuming: Optional[bool] = False
 
     @model_validator(mode="after")
-    def _fill_from_deprecated(self) -> "FlowRunPolicy":
+    def _fill_from_deprecated(self) -> Self:
         # Old clients only send max_retries / retry_delay_seconds.
         if not self.retries and self.max_retries != 0:
             self.retries = self.max_retries
@@ -102,25 +99,22 @@ class FlowRunPolicy(PrefectBaseModel):
         return self
 
 
+class FlowRunPolicy(_RetryPolicy):
+    """Retry and pause bookkeeping of a flow run."""
+
+    retry_delay: Optional[Int32] = None
+    pause_keys: Optional[set[str]] = Field(default_factory=set)
+    resuming: Optional[bool] = False
+
+
 NonNegativeInt = Annotated[Int32, Field(ge=0)]
 
 
-class TaskRunPolicy(PrefectBaseModel):
+class TaskRunPolicy(_RetryPolicy):
     """Retry settings of a task run."""
 
-    max_retries: Int32 = 0
-    retry_delay_seconds: RetryDelaySeconds = 0
-    retries: Optional[Int32] = None
     retry_delay: Union[None, NonNegativeInt, Annotated[list[NonNegativeInt], Field(max_length=50)]] = None
     retry_jitter_factor: Optional[Annotated[float, Field(ge=0.0)]] = None
-
-    @model_validator(mode="after")
-    def _fill_from_deprecated(self) -> "TaskRunPolicy":
-        if not self.retries and self.max_retries != 0:
-            self.retries = self.max_retries
-        if not self.retry_delay and self.retry_delay_seconds != 0:
-            self.retry_delay = int(self.retry_delay_seconds)
-        return self
 
 
 class TaskRunResult(PrefectBaseModel):

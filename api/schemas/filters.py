@@ -4,10 +4,10 @@ every level; absent criteria constrain nothing."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Optional
+from typing import Optional
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from api.schemas.base import DateTime, FilterBaseModel, Int64
 from api.schemas.states import StateType
@@ -114,17 +114,7 @@ class BlockDocumentFilter(FilterBaseModel):
     block_type_id: Optional[BlockDocumentFilterBlockTypeId] = None
     name: Optional[BlockDocumentFilterName] = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _nulls_mean_default(cls, data: Any) -> Any:
-        # Overrides the base rule for ``is_anonymous`` only: there, null means "any".
-        if isinstance(data, dict):
-            return {
-                key: value
-                for key, value in data.items()
-                if value is not None or key == "is_anonymous" or key not in cls.model_fields
-            }
-        return data
+    nullable_fields = frozenset({"is_anonymous"})
 
 
 # --- Flows, runs, deployments, work pools and queues, logs ---------------------------
@@ -340,8 +330,5 @@ class FlowRunNotificationPolicyFilter(FilterBaseModel):
 
     is_active: Optional[BoolEq] = Field(default_factory=lambda: BoolEq(eq_=False))
 
-    @model_validator(mode="before")
-    @classmethod
-    def _nulls_mean_default(cls, data: Any) -> Any:
-        # An explicit ``"is_active": null`` lifts the default and matches every policy.
-        return data
+    # An explicit ``"is_active": null`` lifts the default and matches every policy.
+    nullable_fields = frozenset({"is_active"})

@@ -105,7 +105,33 @@ def _take(
 
 
 class _ScheduleBase(ActionBaseModel):
-    """Schedules forbid unknown keys, so the union can tell them apart."""
+    """Schedules forbid unknown keys, so the union can tell them apart.
+
+    Each kind yields its candidate dates from a start (``_candidates``); ``get_dates``
+    windows and counts them the same way for all.
+    """
+
+    # Every kind has a ``timezone`` field (with its own default).
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _known_zone(cls, value: Optional[str]) -> Optional[str]:
+        return _validate_timezone(value)
+
+    def get_dates(
+        self,
+        n: Optional[int] = None,
+        start: Optional[dt.datetime] = None,
+        end: Optional[dt.datetime] = None,
+    ) -> list[dt.datetime]:
+        """The schedule's dates from ``start`` (inclusive, default now) up to ``end``: at
+        most ``n``; without ``n``, all of them up to ``end``, or else the next one."""
+        zone = _zone(self.timezone)
+        start, end = _prepare_window(start, end, zone)
+        return _take(self._candidates(start, zone), _limit(n, end), start, end)
+
+    def _candidates(self, start: dt.datetime, zone: dt.tzinfo) -> Iterator[dt.datetime]:
+        """Dates in ascending order, none of those ``>= start`` skipped, expressed in ``zone``."""
+        raise NotImplementedError
 
 
 class IntervalSchedule(_ScheduleBase):
@@ -122,11 +148,6 @@ class IntervalSchedule(_ScheduleBase):
             raise ValueError("The interval must be positive")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: Optional[str]) -> Optional[str]:
-        return _validate_timezone(value)
-
     @model_validator(mode="after")
     def _default_zone(self) -> "IntervalSchedule":
         # A parsed anchor only carries a fixed offset, never a zone name: default to UTC.
@@ -142,15 +163,8 @@ class IntervalSchedule(_ScheduleBase):
         moved = _normalize(value.replace(tzinfo=None) + dt.timedelta(days=days), zone)
         return (moved.astimezone(UTC) + rest).astimezone(zone)
 
-    def get_dates(
-        self,
-        n: Optional[int] = None,
-        start: Optional[dt.datetime] = None,
-        end: Optional[dt.datetime] = None,
-    ) -> list[dt.datetime]:
-        """Dates ``anchor + k * interval`` (any integer ``k``) within the window."""
-        zone = _zone(self.timezone)
-        start, end = _prepare_window(start, end, zone)
+    def _candidates(self, start: dt.datetime, zone: dt.tzinfo) -> Iterator[dt.datetime]:
+        """Dates ``anchor + k * interval`` (any integer ``k``) from the first ``>= start``."""
         anchor = self.anchor_date.astimezone(zone)
         # Jump close to ``start`` in one step, then settle; DST may leave us an hour off.
         start_utc = start.astimezone(UTC)
@@ -163,14 +177,9 @@ class IntervalSchedule(_ScheduleBase):
             if self._step(anchor, times, zone).astimezone(UTC) >= start_utc:
                 break
             times += 1
-
-        def candidates() -> Iterator[dt.datetime]:
-            k = times
-            while True:
-                yield self._step(anchor, k, zone)
-                k += 1
-
-        return _take(candidates(), _limit(n, end), start, end)
+        while True:
+            yield self._step(anchor, times, zone)
+            times += 1
 
 
 class CronSchedule(_ScheduleBase):
@@ -179,11 +188,6 @@ class CronSchedule(_ScheduleBase):
     cron: str
     timezone: Optional[str] = None
     day_or: bool = True
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: Optional[str]) -> Optional[str]:
-        return _validate_timezone(value)
 
     @field_validator("cron")
     @classmethod
@@ -196,26 +200,15 @@ class CronSchedule(_ScheduleBase):
             raise ValueError(f'Random and Hashed expressions are unsupported, received: "{value}"')
         return value
 
-    def get_dates(
-        self,
-        n: Optional[int] = None,
-        start: Optional[dt.datetime] = None,
-        end: Optional[dt.datetime] = None,
-    ) -> list[dt.datetime]:
+    def _candidates(self, start: dt.datetime, zone: dt.tzinfo) -> Iterator[dt.datetime]:
         """Cron ticks from ``start`` (a tick exactly at ``start`` included)."""
-        zone = _zone(self.timezone)
-        start, end = _prepare_window(start, end, zone)
         # croniter works in whole seconds and returns ticks strictly after its base.
         base = start
         if base.microsecond:
             base = base.replace(microsecond=0) + dt.timedelta(seconds=1)
         iterator = croniter(self.cron, base - dt.timedelta(seconds=1), day_or=self.day_or)
-
-        def candidates() -> Iterator[dt.datetime]:
-            while True:
-                yield iterator.get_next(dt.datetime).astimezone(zone)
-
-        return _take(candidates(), _limit(n, end), start, end)
+        while True:
+            yield iterator.get_next(dt.datetime).astimezone(zone)
 
 
 class RRuleSchedule(_ScheduleBase):
@@ -223,11 +216,6 @@ class RRuleSchedule(_ScheduleBase):
 
     rrule: str
     timezone: Optional[str] = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: Optional[str]) -> Optional[str]:
-        return _validate_timezone(value)
 
     @field_validator("rrule")
     @classmethod
@@ -264,19 +252,9 @@ class RRuleSchedule(_ScheduleBase):
             localized.exdate(date.replace(tzinfo=zone))
         return localized
 
-    def get_dates(
-        self,
-        n: Optional[int] = None,
-        start: Optional[dt.datetime] = None,
-        end: Optional[dt.datetime] = None,
-    ) -> list[dt.datetime]:
+    def _candidates(self, start: dt.datetime, zone: dt.tzinfo) -> Iterator[dt.datetime]:
         """Occurrences of the rule from ``start`` (inclusive)."""
-        zone = _zone(self.timezone)
-        start, end = _prepare_window(start, end, zone)
-        occurrences = (
-            date.astimezone(zone) for date in self.to_rrule().xafter(start, count=None, inc=True)
-        )
-        return _take(occurrences, _limit(n, end), start, end)
+        return (date.astimezone(zone) for date in self.to_rrule().xafter(start, count=None, inc=True))
 
 
 # Tried in this order, as the original does; each member refuses the others' keys.

@@ -8,7 +8,7 @@ import os
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -40,6 +40,9 @@ class LoopService(abc.ABC):
     the service's heartbeat row (``/api/ready`` and the service metrics read it).
     """
 
+    #: Names both settings below as ``<prefix>_ENABLED`` and ``<prefix>_LOOP_SECONDS``,
+    #: the scheme every Prefect service setting follows.
+    settings_prefix: ClassVar[str | None] = None
     #: Setting that enables the service (``None``: always on).
     enabled_setting: ClassVar[str | None] = None
     #: Setting holding the interval, and the default when it is absent.
@@ -48,6 +51,13 @@ class LoopService(abc.ABC):
     #: Decides before each pass whether this process runs the service (the launcher
     #: sets it, see ``api.services.leadership``); None runs every pass.
     leadership: Leadership | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        prefix = cls.__dict__.get("settings_prefix")
+        if prefix:
+            cls.enabled_setting = f"{prefix}_ENABLED"
+            cls.loop_seconds_setting = f"{prefix}_LOOP_SECONDS"
 
     def __init__(self, loop_seconds: float | None = None) -> None:
         self.loop_seconds = float(loop_seconds) if loop_seconds is not None else self.configured_loop_seconds()

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from api.crud import run_maintenance
 from api.schemas.states import StateCreate, StateType
-from api.services.base import LoopService
-from api.services.transitions import force_flow_run_state, force_task_run_state, transition_in_pages
+from api.services.transitions import SweepService, force_flow_run_state, force_task_run_state
 
 if TYPE_CHECKING:
     from api.models import FlowRun, TaskRun
@@ -48,13 +47,11 @@ def stuck_cancelling_message(timeout_seconds: float) -> str:
     )
 
 
-class CancellationCleanup(LoopService):
+class CancellationCleanup(SweepService):
     """Finish stuck cancellations; cancel the task runs and sub-flow runs of cancelled flow runs."""
 
-    enabled_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_CANCELLATION_CLEANUP"
     default_loop_seconds = 20.0
-    batch_size: ClassVar[int] = 200
 
     def run_once(self) -> None:
         """Finish stuck cancellations, then cancel the children of recently cancelled flow runs."""
@@ -63,26 +60,20 @@ class CancellationCleanup(LoopService):
         # ``inf`` keeps Prefect 2.8.7's behaviour: cancelling runs wait for an agent forever.
         if math.isfinite(timeout):
             stuck = StateCreate(type=StateType.CANCELLED, message=stuck_cancelling_message(timeout))
-            transition_in_pages(
+            self.sweep(
                 lambda limit, after_id: run_maintenance.lock_stuck_cancelling_flow_runs(
                     now - dt.timedelta(seconds=timeout), limit, after_id
                 ),
                 lambda run: force_flow_run_state(run.id, stuck),
-                self.batch_size,
             )
         since = now - CANCELLED_WITHIN
-        transition_in_pages(
+        self.sweep(
             lambda limit, after_id: run_maintenance.lock_unfinished_task_runs_of_cancelled_flow_runs(
                 since, limit, after_id
             ),
             self._cancel_task_run,
-            self.batch_size,
         )
-        transition_in_pages(
-            run_maintenance.lock_unfinished_subflow_runs_of_cancelled_parents,
-            self._cancel_subflow_run,
-            self.batch_size,
-        )
+        self.sweep(run_maintenance.lock_unfinished_subflow_runs_of_cancelled_parents, self._cancel_subflow_run)
 
     @staticmethod
     def _cancel_task_run(task_run: TaskRun) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from api.crud import run_maintenance
 from api.schemas.states import StateCreate, StateType
-from api.services.base import LoopService
-from api.services.transitions import force_flow_run_state, force_task_run_state, transition_in_pages
+from api.services.transitions import SweepService, force_flow_run_state, force_task_run_state
 
 if TYPE_CHECKING:
     from api.models import FlowRun
@@ -43,23 +42,21 @@ def inactivity_message(seconds: float) -> str:
     )
 
 
-class CrashedRuns(LoopService):
+class CrashedRuns(SweepService):
     """Mark inactive RUNNING flow runs (and their running task runs) ``Crashed``."""
 
-    enabled_setting = "PREFECT_API_SERVICES_CRASHED_RUNS_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_CRASHED_RUNS_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_CRASHED_RUNS"
     default_loop_seconds = 60.0
-    batch_size: ClassVar[int] = 100
+    batch_size = 100
 
     def run_once(self) -> None:
         """Crash the inactive runs, then release the slots nobody holds any more."""
         after_seconds = float(settings.PREFECT_API_SERVICES_CRASHED_RUNS_AFTER_SECONDS)
         cutoff = timezone.now() - dt.timedelta(seconds=after_seconds)
         message = inactivity_message(after_seconds)
-        crashed = transition_in_pages(
+        crashed = self.sweep(
             lambda limit, after_id: run_maintenance.lock_inactive_running_flow_runs(cutoff, limit, after_id),
             lambda run: self._crash(run, message),
-            self.batch_size,
         )
         with transaction.atomic():
             released = run_maintenance.release_leaked_concurrency_slots(timezone.now())

@@ -152,8 +152,7 @@ def build_delivery(block_type_slug: str, data: dict[str, Any], subject: str, bod
 class FlowRunNotifications(LoopService):
     """Drain the flow run notification queue."""
 
-    enabled_setting = "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS"
     default_loop_seconds = 4.0
 
     def run_once(self) -> None:

@@ -9,36 +9,30 @@ agents still pick them up and notification policies on ``Late`` fire.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from api.crud import run_maintenance
 from api.schemas.states import StateCreate, StateDetails, StateType
-from api.services.base import LoopService
-from api.services.transitions import force_flow_run_state, transition_in_pages
+from api.services.transitions import SweepService, force_flow_run_state
 
 if TYPE_CHECKING:
     from api.models import FlowRun
 
 
-class MarkLateRuns(LoopService):
+class MarkLateRuns(SweepService):
     """Mark overdue scheduled flow runs as ``Late``."""
 
-    enabled_setting = "PREFECT_API_SERVICES_LATE_RUNS_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_LATE_RUNS"
     default_loop_seconds = 5.0
-    batch_size: ClassVar[int] = 400
+    batch_size = 400
 
     def run_once(self) -> None:
         """Mark every run that is overdue now; return when none is left."""
         cutoff = timezone.now() - dt.timedelta(seconds=settings.PREFECT_API_SERVICES_LATE_RUNS_AFTER_SECONDS)
-        transition_in_pages(
-            lambda limit, after_id: run_maintenance.lock_late_runs(cutoff, limit, after_id),
-            self._mark_late,
-            self.batch_size,
-        )
+        self.sweep(lambda limit, after_id: run_maintenance.lock_late_runs(cutoff, limit, after_id), self._mark_late)
 
     @staticmethod
     def _mark_late(run: FlowRun) -> bool:

@@ -8,14 +8,13 @@ nothing and never stall the pass.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from api.crud import run_maintenance
 from api.schemas.states import StateCreate, StateType
-from api.services.base import LoopService
-from api.services.transitions import force_flow_run_state, transition_in_pages
+from api.services.transitions import SweepService, force_flow_run_state
 
 if TYPE_CHECKING:
     from api.models import FlowRun
@@ -23,22 +22,16 @@ if TYPE_CHECKING:
 EXPIRED_PAUSE_MESSAGE = "The flow was paused and never resumed."
 
 
-class FailExpiredPauses(LoopService):
+class FailExpiredPauses(SweepService):
     """Fail flow runs whose pause timed out."""
 
-    enabled_setting = "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS"
     default_loop_seconds = 5.0
-    batch_size: ClassVar[int] = 200
 
     def run_once(self) -> None:
         """Fail every run whose pause has expired by now."""
         now = timezone.now()
-        transition_in_pages(
-            lambda limit, after_id: run_maintenance.lock_expired_paused_runs(now, limit, after_id),
-            self._fail,
-            self.batch_size,
-        )
+        self.sweep(lambda limit, after_id: run_maintenance.lock_expired_paused_runs(now, limit, after_id), self._fail)
 
     @staticmethod
     def _fail(run: FlowRun) -> bool:

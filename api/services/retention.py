@@ -31,8 +31,7 @@ def retention_cutoff(days: float, now: dt.datetime | None = None) -> dt.datetime
 class Retention(LoopService):
     """Delete finished flow runs older than ``PREFECT_API_SERVICES_RETENTION_DAYS``."""
 
-    enabled_setting = "PREFECT_API_SERVICES_RETENTION_ENABLED"
-    loop_seconds_setting = "PREFECT_API_SERVICES_RETENTION_LOOP_SECONDS"
+    settings_prefix = "PREFECT_API_SERVICES_RETENTION"
     default_loop_seconds = 3600.0
 
     def run_once(self) -> None:

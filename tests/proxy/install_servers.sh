@@ -7,10 +7,6 @@ PG_BIN=/usr/lib/postgresql/15/bin
 if command -v nginx >/dev/null 2>&1 && [ -x "$PG_BIN/pg_ctl" ] && [ -x "$PG_BIN/initdb" ]; then
     exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install_servers.sh: nginx or PostgreSQL 15 binaries missing and not root; their tests will be skipped" >&2
-    exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends nginx postgresql-15
+. "$(dirname "$0")/../apt_install.sh"
+apt_install "install_servers.sh: nginx or PostgreSQL 15 binaries missing and not root; their tests will be skipped" \
+    nginx postgresql-15

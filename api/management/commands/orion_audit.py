@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from typing import Any
 
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
 from api.crud import audit
+from api.management.subcommands import SubcommandCommand
 
 
 def parse_since(text: str) -> dt.datetime:
@@ -23,18 +25,17 @@ def parse_since(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     """Print audit rows, oldest first, one JSON object per line."""
 
     help = "Export the audit trail as JSON lines (oldest first)."
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_actions(self, actions: argparse._SubParsersAction) -> None:
         """``export`` and its ``--since``."""
-        commands = parser.add_subparsers(dest="action", required=True)
-        export = commands.add_parser("export", help="Print audit rows as JSON lines.")
+        export = actions.add_parser("export", help="Print audit rows as JSON lines.")
         export.add_argument("--since", default=None, help="Only rows at or after this ISO date/datetime.")
 
-    def handle(self, *args: Any, action: str, since: str | None = None, **options: Any) -> None:
+    def handle_export(self, since: str | None = None, **_: Any) -> None:
         """Stream the rows to stdout."""
         start = parse_since(since) if since else None
         for event in audit.read_audit_events(start):

@@ -8,40 +8,37 @@ cannot be shown again.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from api.auth.roles import Role
 from api.crud import accounts
+from api.management.subcommands import SubcommandCommand
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     """Create, list and revoke API tokens."""
 
     help = "Manage API tokens: create (prints the token on the last line), list, revoke."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        """The three subcommands and their options."""
-        commands = parser.add_subparsers(dest="action", required=True)
-        create = commands.add_parser("create", help="Create a token (and the user, if missing).")
+    def add_actions(self, actions: argparse._SubParsersAction) -> None:
+        """The three actions and their options."""
+        create = actions.add_parser("create", help="Create a token (and the user, if missing).")
         create.add_argument("--user", required=True, help="Username; created if missing.")
         create.add_argument("--role", required=True, choices=[role.value for role in Role])
         create.add_argument("--name", default="cli", help="Label telling the token apart (default: cli).")
         create.add_argument("--expires-days", type=int, default=None, help="Days until the token expires.")
-        listing = commands.add_parser("list", help="List tokens (never their secrets).")
+        listing = actions.add_parser("list", help="List tokens (never their secrets).")
         listing.add_argument("--user", default=None, help="Only this user's tokens.")
-        revoke = commands.add_parser("revoke", help="Revoke a token by id, or by name with --user.")
+        revoke = actions.add_parser("revoke", help="Revoke a token by id, or by name with --user.")
         revoke.add_argument("token", help="The token's id, or its name (then --user is required).")
         revoke.add_argument("--user", default=None)
-
-    def handle(self, *args: Any, action: str, **options: Any) -> None:
-        """Run the chosen subcommand."""
-        getattr(self, f"handle_{action}")(**options)
 
     def handle_create(self, user: str, role: str, name: str, expires_days: int | None, **_: Any) -> None:
         """Create the token and print it last."""

@@ -12,6 +12,7 @@ transaction proceeds and SQLite's own locking decides.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -49,20 +50,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if lock is not None:
             lock.release()
 
-    def _commit(self) -> None:
+    def _then_release(self, end: Callable[[], None]) -> None:
+        """Run ``end`` (commit, rollback or close), then release the writer lock, whatever happened."""
         try:
-            super()._commit()
+            end()
         finally:
             self._release_writer_lock()
+
+    def _commit(self) -> None:
+        self._then_release(super()._commit)
 
     def _rollback(self) -> None:
-        try:
-            super()._rollback()
-        finally:
-            self._release_writer_lock()
+        self._then_release(super()._rollback)
 
     def _close(self) -> None:
-        try:
-            super()._close()
-        finally:
-            self._release_writer_lock()
+        self._then_release(super()._close)

@@ -1,5 +1,6 @@
 // Building blocks used by several pages: a windowed list for long data, the run-history
-// chart, pagers, the runs table and a modal dialog.
+// chart, pagers, the runs table, a modal dialog, and the frame and error line of a
+// resource's page.
 
 import { h, svg, replace, stateBadge, fmtDate, fmtDuration, tags, empty, errorBox, STATE_TYPES } from "./dom.js";
 
@@ -265,6 +266,15 @@ export function field(label, input, hint) {
     hint ? h("span", { class: "muted field-hint" }, hint) : null);
 }
 
+/**
+ * The header of a list page: its title, a filter box over the table in ``body`` and, for
+ * writers, the link ``[path, label]`` to the create form.
+ */
+export function listHeader(ctx, title, body, filterLabel, [path, label]) {
+  return h("header", { class: "page-header" }, h("h1", {}, title),
+    h("div", { class: "actions" }, tableFilter(body, filterLabel), ctx.canWrite ? ctx.link(path, label) : null));
+}
+
 /** A text filter box over a rendered table: hides rows whose text does not match. */
 export function tableFilter(container, placeholder = "Filter") {
   return h("input", { type: "search", class: "list-filter", placeholder, "aria-label": placeholder, oninput: (event) => {
@@ -273,4 +283,26 @@ export function tableFilter(container, placeholder = "Filter") {
       row.hidden = Boolean(needle) && !row.textContent.toLowerCase().includes(needle);
     }
   } });
+}
+
+/**
+ * The frame of a resource's page in ``ctx.root``: the header, the status line where
+ * actions report errors, the summary panel and one more panel titled ``panelTitle``.
+ */
+export function detailFrame(ctx, panelTitle) {
+  const notice = h("div", { class: "notice", role: "status" });
+  const header = h("header", { class: "page-header" });
+  const summary = h("section", { class: "panel summary" });
+  const panel = h("section", { class: "panel" }, h("h2", {}, panelTitle));
+  replace(ctx.root, header, notice, summary, panel);
+  return { notice, header, summary, panel };
+}
+
+/** Run the action ``step``; an error it throws is shown in ``notice`` instead. */
+export async function inNotice(notice, step) {
+  try {
+    await step();
+  } catch (error) {
+    replace(notice, errorBox(error));
+  }
 }

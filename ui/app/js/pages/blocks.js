@@ -1,8 +1,8 @@
 // Blocks: saved documents, the catalog of block types, and forms generated from a block
 // schema to create and edit documents (secrets masked; left empty on edit, kept).
 
-import { h, replace, empty, errorBox, fmtDate, table, facts, jsonBlock, tags } from "../dom.js";
-import { dialog } from "../components.js";
+import { h, replace, empty, fmtDate, table, facts, jsonBlock, tags } from "../dom.js";
+import { confirmAction, inNotice } from "../components.js";
 import { schemaForm } from "../schema_form.js";
 
 /** The newest schema of a block type. */
@@ -122,14 +122,11 @@ export async function renderOne(ctx) {
   ctx.title(document.name);
   const notice = h("div", { class: "notice", role: "status" });
   const remove = async () => {
-    const answer = await dialog(`Delete ${document.name}?`, h("p", {}, "Flows that load this block will fail. This cannot be undone."), [["Delete", "delete", "danger"]]);
-    if (answer !== "delete") return;
-    try {
+    if (!await confirmAction(`Delete ${document.name}?`, "Flows that load this block will fail. This cannot be undone.")) return;
+    await inNotice(notice, async () => {
       await api.delete(`/block_documents/${id}`);
       ctx.navigate("/blocks");
-    } catch (error) {
-      replace(notice, errorBox(error));
-    }
+    });
   };
   replace(ctx.root,
     header(document.name, ctx.canWrite ? [

@@ -2,37 +2,27 @@
 // form (the original's /concurrency-limits/concurrency-limit/:id and create dialog).
 
 import { h, replace, errorBox, empty, fmtDate, facts, stateBadge, table } from "../dom.js";
-import { confirmAction, formValues, field } from "../components.js";
+import { confirmAction, formValues, field, detailFrame, inNotice } from "../components.js";
 
 export async function renderOne(ctx) {
   const { api, signal } = ctx;
   const [id] = ctx.params;
-  const notice = h("div", { class: "notice", role: "status" });
-  const header = h("header", { class: "page-header" });
-  const summary = h("section", { class: "panel summary" });
-  const slots = h("section", { class: "panel" }, h("h2", {}, "Active task runs"));
-  replace(ctx.root, header, notice, summary, slots);
+  const { notice, header, summary, panel: slots } = detailFrame(ctx, "Active task runs");
   const load = async () => {
     const limit = await api.get(`/concurrency_limits/${id}`, { signal });
     ctx.title(`Concurrency limit ${limit.tag}`);
     replace(header, h("h1", {}, h("span", { class: "muted" }, ctx.link("/concurrency-limits", "Concurrency limits"), " / "), limit.tag),
       ctx.canWrite ? h("div", { class: "actions" },
-        h("button", { type: "button", disabled: !limit.active_slots.length, onclick: async () => {
-          try {
-            await api.post(`/concurrency_limits/tag/${encodeURIComponent(limit.tag)}/reset`, {});
-            await load();
-          } catch (error) {
-            replace(notice, errorBox(error));
-          }
-        } }, "Reset slots"),
+        h("button", { type: "button", disabled: !limit.active_slots.length, onclick: () => inNotice(notice, async () => {
+          await api.post(`/concurrency_limits/tag/${encodeURIComponent(limit.tag)}/reset`, {});
+          await load();
+        }) }, "Reset slots"),
         h("button", { type: "button", class: "danger", onclick: async () => {
           if (!await confirmAction("Delete this concurrency limit?", `Tasks tagged "${limit.tag}" will no longer be limited.`)) return;
-          try {
+          await inNotice(notice, async () => {
             await api.delete(`/concurrency_limits/${id}`);
             ctx.navigate("/concurrency-limits");
-          } catch (error) {
-            replace(notice, errorBox(error));
-          }
+          });
         } }, "Delete")) : null);
     replace(summary, facts([
       ["Tag", h("span", { class: "tag" }, limit.tag)],

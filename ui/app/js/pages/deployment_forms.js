@@ -30,18 +30,29 @@ function submitting(form, save) {
   };
 }
 
-export async function renderRun(ctx) {
+/**
+ * Load the page's deployment and title the page; returns it with a form of its
+ * parameters (filled with their defaults) and the page header ending in ``last``.
+ */
+async function deploymentPage(ctx, title, last) {
   const { api, signal } = ctx;
   const [id] = ctx.params;
   const deployment = await api.get(`/deployments/${id}`, { signal });
-  ctx.title(`Run ${deployment.name}`);
+  ctx.title(`${title} ${deployment.name}`);
   const form = schemaForm(deployment.parameter_openapi_schema || {}, deployment.parameters || {}, { api, signal });
+  const header = h("header", { class: "page-header" }, h("h1", {}, h("span", { class: "muted" }, ctx.link(`/deployments/deployment/${id}`, deployment.name), " / "), last));
+  return { id, deployment, form, header };
+}
+
+export async function renderRun(ctx) {
+  const { api } = ctx;
+  const { id, deployment, form, header } = await deploymentPage(ctx, "Run", "Custom run");
   const name = h("input", { id: "run-name", type: "text", placeholder: "generated if empty" });
   // The server adds the deployment's own tags to the run's.
   const runTags = h("input", { id: "run-tags", type: "text", placeholder: `comma separated; added to ${(deployment.tags || []).join(", ") || "the deployment's"}` });
   const when = h("input", { id: "run-start", type: "datetime-local", "aria-label": "Start time" });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, h("span", { class: "muted" }, ctx.link(`/deployments/deployment/${id}`, deployment.name), " / "), "Custom run")),
+    header,
     h("form", {
       class: "panel run-form",
       novalidate: true,
@@ -105,17 +116,14 @@ function scheduleEditor(schedule) {
 }
 
 export async function renderEdit(ctx) {
-  const { api, signal } = ctx;
-  const [id] = ctx.params;
-  const deployment = await api.get(`/deployments/${id}`, { signal });
-  ctx.title(`Edit ${deployment.name}`);
-  const form = schemaForm(deployment.parameter_openapi_schema || {}, deployment.parameters || {}, { api, signal });
+  const { api } = ctx;
+  const { id, deployment, form, header } = await deploymentPage(ctx, "Edit", "Edit");
   const description = h("textarea", { id: "deployment-description", rows: 3 }, deployment.description || "");
   const deploymentTags = h("input", { id: "deployment-tags", type: "text", value: (deployment.tags || []).join(", ") });
   const schedule = scheduleEditor(deployment.schedule);
   const active = h("input", { id: "schedule-active", type: "checkbox", checked: deployment.is_schedule_active });
   replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, h("span", { class: "muted" }, ctx.link(`/deployments/deployment/${id}`, deployment.name), " / "), "Edit")),
+    header,
     h("form", {
       class: "panel deployment-form",
       novalidate: true,

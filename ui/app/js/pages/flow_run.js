@@ -3,7 +3,7 @@
 // logs) are windowed: only the rows in view are in the page.
 
 import { h, replace, loading, errorBox, empty, stateBadge, fmtDate, fmtDuration, tags, jsonBlock, facts, table } from "../dom.js";
-import { VirtualList, dialog, stateColour, confirmAction } from "../components.js";
+import { VirtualList, stateColour, confirmAction, inNotice } from "../components.js";
 import { throttle } from "../live.js";
 import { runGraph } from "../graph.js";
 import { logRow, downloadLogs } from "../logs.js";
@@ -93,14 +93,11 @@ export async function render(ctx) {
       buttons.push(h("button", { type: "button", onclick: () => act("Resume", () => api.post(`/flow_runs/${id}/resume`)) }, "Resume"));
     }
     buttons.push(h("button", { type: "button", class: "danger", onclick: async () => {
-      const answer = await dialog("Delete this flow run?", h("p", {}, `"${run.name}", its task runs and states will be deleted. This cannot be undone.`), [["Delete", "delete", "danger"]]);
-      if (answer !== "delete") return;
-      try {
+      if (!await confirmAction("Delete this flow run?", `"${run.name}", its task runs and states will be deleted. This cannot be undone.`)) return;
+      await inNotice(notice, async () => {
         await api.delete(`/flow_runs/${id}`);
         ctx.navigate("/flow-runs");
-      } catch (error) {
-        replace(notice, errorBox(error));
-      }
+      });
     } }, "Delete"));
     return h("div", { class: "actions" }, buttons);
   };

@@ -3,7 +3,7 @@
 // pause/resume actions of the pool itself.
 
 import { h, replace, errorBox, empty, fmtDate, fmtRelative, facts } from "../dom.js";
-import { runsTable, confirmAction, formValues, field } from "../components.js";
+import { runsTable, confirmAction, formValues, field, detailFrame, inNotice } from "../components.js";
 import { flowNames } from "../queries.js";
 
 const poolPath = (pool) => `/work_pools/${encodeURIComponent(pool)}`;
@@ -15,14 +15,10 @@ const queuePage = (pool, queue) => `${pageOf(pool)}/queue/${encodeURIComponent(q
 export function poolActions(ctx, pool, notice, reload) {
   if (!ctx.canWrite) return null;
   return h("div", { class: "actions pool-actions" },
-    h("button", { type: "button", onclick: async () => {
-      try {
-        await ctx.api.patch(poolPath(pool.name), { is_paused: !pool.is_paused });
-        await reload();
-      } catch (error) {
-        replace(notice, errorBox(error));
-      }
-    } }, pool.is_paused ? "Resume pool" : "Pause pool"),
+    h("button", { type: "button", onclick: () => inNotice(notice, async () => {
+      await ctx.api.patch(poolPath(pool.name), { is_paused: !pool.is_paused });
+      await reload();
+    }) }, pool.is_paused ? "Resume pool" : "Pause pool"),
     ctx.link(`${pageOf(pool.name)}/queue/create`, "Create a queue"));
 }
 
@@ -34,33 +30,23 @@ export function queueLink(ctx, pool, queue) {
 export async function renderOne(ctx) {
   const { api, signal } = ctx;
   const [poolName, name] = ctx.params;
-  const notice = h("div", { class: "notice", role: "status" });
-  const header = h("header", { class: "page-header" });
-  const summary = h("section", { class: "panel summary" });
-  const runs = h("section", { class: "panel" }, h("h2", {}, "Runs"));
-  replace(ctx.root, header, notice, summary, runs);
+  const { notice, header, summary, panel: runs } = detailFrame(ctx, "Runs");
   const load = async () => {
     const queue = await api.get(queuePath(poolName, name), { signal });
     ctx.title(`${poolName} / ${queue.name}`);
     replace(header, h("h1", {}, h("span", { class: "muted" }, ctx.link(pageOf(poolName), poolName), " / "), queue.name),
       ctx.canWrite ? h("div", { class: "actions" },
-        h("button", { type: "button", onclick: async () => {
-          try {
-            await api.patch(queuePath(poolName, name), { is_paused: !queue.is_paused });
-            await load();
-          } catch (error) {
-            replace(notice, errorBox(error));
-          }
-        } }, queue.is_paused ? "Resume" : "Pause"),
+        h("button", { type: "button", onclick: () => inNotice(notice, async () => {
+          await api.patch(queuePath(poolName, name), { is_paused: !queue.is_paused });
+          await load();
+        }) }, queue.is_paused ? "Resume" : "Pause"),
         ctx.link(`${queuePage(poolName, name)}/edit`, "Edit"),
         h("button", { type: "button", class: "danger", onclick: async () => {
           if (!await confirmAction("Delete this queue?", `"${queue.name}" will be deleted from the pool "${poolName}".`)) return;
-          try {
+          await inNotice(notice, async () => {
             await api.delete(queuePath(poolName, name));
             ctx.navigate(pageOf(poolName));
-          } catch (error) {
-            replace(notice, errorBox(error));
-          }
+          });
         } }, "Delete")) : null);
     replace(summary, facts([
       ["Pool", ctx.link(pageOf(poolName), poolName)],

@@ -1,7 +1,7 @@
 // Concurrency limits and flow run notification policies (blocks: pages/blocks.js).
 
-import { h, replace, errorBox, empty, fmtDate, tags, table } from "../dom.js";
-import { tableFilter } from "../components.js";
+import { h, replace, empty, fmtDate, tags, table } from "../dom.js";
+import { listHeader, inNotice } from "../components.js";
 import { policyActions } from "./notifications.js";
 
 export async function renderConcurrencyLimits(ctx) {
@@ -9,8 +9,7 @@ export async function renderConcurrencyLimits(ctx) {
   ctx.title("Concurrency limits");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Task run concurrency limits"),
-    h("div", { class: "actions" }, tableFilter(body, "Filter limits"), ctx.canWrite ? ctx.link("/concurrency-limits/create", "Create a limit") : null)), notice, body);
+  replace(ctx.root, listHeader(ctx, "Task run concurrency limits", body, "Filter limits", ["/concurrency-limits/create", "Create a limit"]), notice, body);
   const load = async () => {
     const limits = await api.post("/concurrency_limits/filter", { limit: 200 }, { signal });
     replace(body, limits.length ? table([
@@ -18,14 +17,10 @@ export async function renderConcurrencyLimits(ctx) {
       { label: "Limit", cell: (l) => String(l.concurrency_limit) },
       { label: "Active slots", cell: (l) => String(l.active_slots.length) },
       { label: "Created", cell: (l) => fmtDate(l.created) },
-      { label: "", cell: (l) => !ctx.canWrite ? "" : h("button", { type: "button", disabled: !l.active_slots.length, onclick: async () => {
-        try {
-          await api.post(`/concurrency_limits/tag/${encodeURIComponent(l.tag)}/reset`, {});
-          await load();
-        } catch (error) {
-          replace(notice, errorBox(error));
-        }
-      } }, "Reset slots") },
+      { label: "", cell: (l) => !ctx.canWrite ? "" : h("button", { type: "button", disabled: !l.active_slots.length, onclick: () => inNotice(notice, async () => {
+        await api.post(`/concurrency_limits/tag/${encodeURIComponent(l.tag)}/reset`, {});
+        await load();
+      }) }, "Reset slots") },
     ], limits) : empty("No concurrency limits. Create one with `prefect concurrency-limit create <tag> <limit>`."));
   };
   await load();
@@ -36,8 +31,7 @@ export async function renderNotifications(ctx) {
   ctx.title("Notifications");
   const notice = h("div", { class: "notice", role: "status" });
   const body = h("section", { class: "panel" });
-  replace(ctx.root, h("header", { class: "page-header" }, h("h1", {}, "Notifications"),
-    h("div", { class: "actions" }, tableFilter(body, "Filter notifications"), ctx.canWrite ? ctx.link("/notifications/create", "Create a notification") : null)), notice, body);
+  replace(ctx.root, listHeader(ctx, "Notifications", body, "Filter notifications", ["/notifications/create", "Create a notification"]), notice, body);
   const load = async () => {
     const policies = await api.post("/flow_run_notification_policies/filter", { limit: 200 }, { signal });
     const ids = [...new Set(policies.map((p) => p.block_document_id))];
@@ -50,14 +44,10 @@ export async function renderNotifications(ctx) {
       { label: "With tags", cell: (p) => (p.tags.length ? tags(p.tags) : "any") },
       { label: "Send to", cell: (p) => blockNames.get(p.block_document_id) || p.block_document_id },
       { label: "Message", cell: (p) => p.message_template || "(default)" },
-      { label: "Active", cell: (p) => h("label", {}, h("input", { type: "checkbox", checked: p.is_active, onchange: async (event) => {
-        try {
-          await api.patch(`/flow_run_notification_policies/${p.id}`, { is_active: event.target.checked });
-          await load();
-        } catch (error) {
-          replace(notice, errorBox(error));
-        }
-      } }), p.is_active ? " on" : " off") },
+      { label: "Active", cell: (p) => h("label", {}, h("input", { type: "checkbox", checked: p.is_active, onchange: (event) => inNotice(notice, async () => {
+        await api.patch(`/flow_run_notification_policies/${p.id}`, { is_active: event.target.checked });
+        await load();
+      }) }), p.is_active ? " on" : " off") },
       { label: "", cell: (p) => policyActions(ctx, p, notice, load) },
     ], policies) : empty("No notification policies."));
   };

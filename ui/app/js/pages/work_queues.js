@@ -2,7 +2,7 @@
 // pool, a queue's page with its runs and actions, and the create / edit form.
 
 import { h, replace, errorBox, empty, fmtDate, fmtRelative, table, facts } from "../dom.js";
-import { runsTable, confirmAction, formValues, field, tableFilter } from "../components.js";
+import { runsTable, confirmAction, formValues, field, listHeader, detailFrame, inNotice } from "../components.js";
 import { flowNames } from "../queries.js";
 
 /** Map work pool id -> pool name. */
@@ -27,44 +27,31 @@ export async function renderList(ctx) {
     { label: "Last polled", cell: (q) => (q.last_polled ? fmtRelative(q.last_polled) : "Never") },
     { label: "Status", cell: (q) => (q.is_paused ? "Paused" : "Active") },
   ], queues) : empty("No work queues yet."));
-  replace(ctx.root,
-    h("header", { class: "page-header" }, h("h1", {}, "Work queues"),
-      h("div", { class: "actions" }, tableFilter(body, "Filter queues"), ctx.canWrite ? ctx.link("/work-queues/create", "Create a work queue") : null)),
-    body);
+  replace(ctx.root, listHeader(ctx, "Work queues", body, "Filter queues", ["/work-queues/create", "Create a work queue"]), body);
 }
 
 export async function renderOne(ctx) {
   const { api, signal } = ctx;
   const [id] = ctx.params;
-  const notice = h("div", { class: "notice", role: "status" });
-  const header = h("header", { class: "page-header" });
-  const summary = h("section", { class: "panel summary" });
-  const runs = h("section", { class: "panel" }, h("h2", {}, "Runs"));
-  replace(ctx.root, header, notice, summary, runs);
+  const { notice, header, summary, panel: runs } = detailFrame(ctx, "Runs");
   const load = async () => {
     const [queue, pools] = await Promise.all([api.get(`/work_queues/${id}`, { signal }), poolNames(api, signal)]);
     ctx.title(queue.name);
     const poolName = pools.get(queue.work_pool_id);
-    const act = async (request) => {
-      try {
-        await request();
-        await load();
-      } catch (error) {
-        replace(notice, errorBox(error));
-      }
-    };
+    const act = (request) => inNotice(notice, async () => {
+      await request();
+      await load();
+    });
     replace(header, h("h1", {}, h("span", { class: "muted" }, ctx.link("/work-queues", "Work queues"), " / "), queue.name),
       ctx.canWrite ? h("div", { class: "actions" },
         h("button", { type: "button", onclick: () => act(() => api.patch(`/work_queues/${id}`, { is_paused: !queue.is_paused })) }, queue.is_paused ? "Resume" : "Pause"),
         ctx.link(`/work-queues/work-queue/${id}/edit`, "Edit"),
         h("button", { type: "button", class: "danger", onclick: async () => {
           if (!await confirmAction("Delete this work queue?", `"${queue.name}" will be deleted. This cannot be undone.`)) return;
-          try {
+          await inNotice(notice, async () => {
             await api.delete(`/work_queues/${id}`);
             ctx.navigate("/work-queues");
-          } catch (error) {
-            replace(notice, errorBox(error));
-          }
+          });
         } }, "Delete")) : null);
     replace(summary, facts([
       ["Status", queue.is_paused ? "Paused" : "Active"],
