@@ -66,24 +66,36 @@ def settings_with(home: Path, **extra: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def assert_settings(values: dict[str, Any], **expected: Any) -> None:
+    """Each named setting has its expected value (``True``/``False``/``None`` by identity)."""
+    for name, value in expected.items():
+        if isinstance(value, bool) or value is None:
+            assert values[name] is value, name
+        else:
+            assert values[name] == value, name
+
+
 def test_defaults_use_sqlite_under_prefect_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
     values = settings_with(home)
-    assert values["PREFECT_HOME"] == str(home)
     assert home.is_dir()
     assert values["DATABASE"]["ENGINE"] == "orion_project.db.sqlite3"
     assert values["DATABASE"]["NAME"] == str(home / "orion.db")
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is True
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 200
-    assert values["PREFECT_UI_ENABLED"] is True
-    # Unset: the UI calls the API on its own origin and URL prefix (ui.views.ui_settings).
-    assert values["PREFECT_UI_API_URL"] is None
-    assert values["ORION_URL_PREFIX"] == ""
-    assert values["PREFECT_SERVER_API_HOST"] == "127.0.0.1"
-    assert values["PREFECT_SERVER_API_PORT"] == 4200
-    assert values["PREFECT_API_SERVICES_SCHEDULER_ENABLED"] is True
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 60.0
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"] == 5.0
+    assert_settings(
+        values,
+        PREFECT_HOME=str(home),
+        PREFECT_API_DATABASE_MIGRATE_ON_START=True,
+        PREFECT_API_DEFAULT_LIMIT=200,
+        PREFECT_UI_ENABLED=True,
+        # Unset: the UI calls the API on its own origin and URL prefix (ui.views.ui_settings).
+        PREFECT_UI_API_URL=None,
+        ORION_URL_PREFIX="",
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=4200,
+        PREFECT_API_SERVICES_SCHEDULER_ENABLED=True,
+        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=60.0,
+        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS=5.0,
+    )
 
 
 def test_prefect_names_override_defaults(tmp_path: Path) -> None:
@@ -106,22 +118,25 @@ def test_prefect_names_override_defaults(tmp_path: Path) -> None:
         PREFECT_SERVER_API_HOST="0.0.0.0",
         PREFECT_SERVER_API_PORT="4300",
     )
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is False
     for service in ("SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "CANCELLATION_CLEANUP", "FLOW_RUN_NOTIFICATIONS"):
         assert values[f"PREFECT_API_SERVICES_{service}_ENABLED"] is False, service
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 7.5
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"] == 2.0
-    assert values["PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS"] == 3.0
-    assert values["PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS"] == 4.0
-    assert values["PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS"] == 6.0
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 50
-    # The page-size bound the schemas enforce follows the setting.
-    assert values["LIMIT_CONFIG"] == 50
-    assert values["PREFECT_UI_ENABLED"] is False
-    assert values["urls_have_ui"] is False
-    assert values["PREFECT_UI_API_URL"] == "https://orion.example/api"
-    assert values["PREFECT_SERVER_API_HOST"] == "0.0.0.0"
-    assert values["PREFECT_SERVER_API_PORT"] == 4300
+    assert_settings(
+        values,
+        PREFECT_API_DATABASE_MIGRATE_ON_START=False,
+        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=7.5,
+        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS=2.0,
+        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS=3.0,
+        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS=4.0,
+        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS=6.0,
+        PREFECT_API_DEFAULT_LIMIT=50,
+        # The page-size bound the schemas enforce follows the setting.
+        LIMIT_CONFIG=50,
+        PREFECT_UI_ENABLED=False,
+        urls_have_ui=False,
+        PREFECT_UI_API_URL="https://orion.example/api",
+        PREFECT_SERVER_API_HOST="0.0.0.0",
+        PREFECT_SERVER_API_PORT=4300,
+    )
 
 
 def test_ui_api_url_does_not_follow_the_bind_address(tmp_path: Path) -> None:
@@ -147,12 +162,15 @@ def test_legacy_orion_names_are_aliases(tmp_path: Path) -> None:
         PREFECT_ORION_API_PORT="4321",
         PREFECT_ORION_DATABASE_CONNECTION_URL="postgresql://legacy@oldhost/olddb",
     )
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 25
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_ENABLED"] is False
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 9.0
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is False
-    assert values["PREFECT_UI_ENABLED"] is False
-    assert values["PREFECT_SERVER_API_PORT"] == 4321
+    assert_settings(
+        values,
+        PREFECT_API_DEFAULT_LIMIT=25,
+        PREFECT_API_SERVICES_LATE_RUNS_ENABLED=False,
+        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=9.0,
+        PREFECT_API_DATABASE_MIGRATE_ON_START=False,
+        PREFECT_UI_ENABLED=False,
+        PREFECT_SERVER_API_PORT=4321,
+    )
     assert (values["DATABASE"]["HOST"], values["DATABASE"]["NAME"]) == ("oldhost", "olddb")
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from api import models
-from tests.api.runs_helpers import post
+from tests.fixtures.http import post
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from api import models
-from tests.api.runs_helpers import call, new_flow_run, post
+from tests.fixtures.http import call, post
+from tests.fixtures.rows import new_flow_run
 
 pytestmark = pytest.mark.django_db
 

@@ -12,21 +12,8 @@ from django.utils import timezone
 
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
-from tests.api.runs_helpers import (
-    ago,
-    call,
-    count_queries,
-    ids,
-    names,
-    new_flow,
-    new_flow_run,
-    new_task_run,
-    new_work_queue,
-    post,
-    scheduled,
-    set_columns,
-    state,
-)
+from tests.fixtures.http import call, count_queries, ids, names, post
+from tests.fixtures.rows import ago, new_flow, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
 
 pytestmark = pytest.mark.django_db
 

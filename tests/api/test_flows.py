@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from api import models
-from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, new_task_run, post, state
+from tests.fixtures.http import call, count_queries, names, post
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
 

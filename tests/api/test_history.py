@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from api import models
 from api.crud.runs import ZERO, estimated_run_time, estimated_start_time_delta
-from tests.api.runs_helpers import count_queries, new_flow, new_flow_run, post
+from tests.fixtures.http import count_queries, post
+from tests.fixtures.rows import new_flow, new_flow_run
 
 pytestmark = pytest.mark.django_db
 

@@ -11,18 +11,8 @@ from django.utils import timezone
 
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
-from tests.api.runs_helpers import (
-    call,
-    count_queries,
-    ids,
-    names,
-    new_flow,
-    new_flow_run,
-    new_task_run,
-    post,
-    set_columns,
-    state,
-)
+from tests.fixtures.http import call, count_queries, ids, names, post
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, set_columns, state
 
 pytestmark = pytest.mark.django_db
 

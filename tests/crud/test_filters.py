@@ -10,7 +10,7 @@ import pytest
 from api import models
 from api.crud import filters as q
 from api.schemas import filters as f
-from tests.api.runs_helpers import new_flow, new_flow_run, new_task_run, new_work_queue, set_columns, state
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, new_work_queue, set_columns, state
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from api.crud import audit as crud_audit
 from api.crud import block_documents, block_schemas, block_types, deployments, logs, retention
 from api.orchestration import set_flow_run_state, set_task_run_state
 from api.schemas import actions
-from tests.api.runs_helpers import new_flow, new_flow_run, new_task_run, state
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from django.core.management.base import SystemCheckError
 
 from api import models
 from api.services.retention import Retention
-from tests.services.conftest import ago, run_django_script, state
+from tests.fixtures.rows import ago, state
+from tests.fixtures.processes import run_django_script
 
 pytestmark = pytest.mark.django_db
 
