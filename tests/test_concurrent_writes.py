@@ -41,7 +41,7 @@ _WORKER = textwrap.dedent(
         # Read first, then write: the lock upgrade that fails under deferred transactions.
         with transaction.atomic():
             Flow.objects.filter(name__startswith="w").count()
-            Flow.objects.create(name=f"w{worker}-{n}")
+            Flow.objects.create(name=f"w{worker}-{n}")  # a plain insert: the write under test
     print("done", worker)
     """
 )

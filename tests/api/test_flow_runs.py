@@ -13,7 +13,7 @@ from django.utils import timezone
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
 from tests.fixtures.http import call, count_queries, ids, names, post
-from tests.fixtures.rows import ago, new_flow, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
+from tests.fixtures.rows import ago, new_deployment, new_flow, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_filter_flow_runs_by_their_own_columns(client):
 def test_filter_flow_runs_by_the_other_objects(client):
     etl = new_flow("etl", tags=["team"])
     other = new_flow("other")
-    deployment = models.Deployment.objects.create(name="nightly", flow=etl)
+    deployment = new_deployment(etl, "nightly")
     deployed = new_flow_run(etl, name="deployed")
     set_columns(deployed, deployment_id=deployment.id)
     orphan = new_flow_run(etl, name="orphan")

@@ -75,6 +75,8 @@ def run_columns(spec: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+# Runs with given state columns and times, as orchestration would have left them: written
+# directly (the API cannot backdate states), in bulk.
 def add_flow_runs(flow: models.Flow, specs: list[tuple[Any, ...]]) -> list[models.FlowRun]:
     rows = [models.FlowRun(id=uuid.uuid4(), flow=flow, name=f"run-{n}", **run_columns(spec)) for n, spec in enumerate(specs)]
     return models.FlowRun.objects.bulk_create(rows)

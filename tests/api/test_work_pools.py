@@ -104,6 +104,7 @@ def test_update_pool(client):
 
 
 def test_reserved_pools_may_only_pause_or_limit(client):
+    # The API refuses to create reserved pools: written directly.
     models.WorkPool.objects.create(name="prefect-internal", type="prefect-agent")
     assert call(client, "patch", "/work_pools/prefect-internal", {"is_paused": True}).status_code == 204
     refused = call(client, "patch", "/work_pools/prefect-internal", {"description": "x"})

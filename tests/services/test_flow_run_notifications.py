@@ -225,6 +225,7 @@ def test_undeliverable_notifications_are_dropped_without_stopping_the_others(mak
     models.FlowRunNotificationPolicy.objects.filter(id=broken_template.id).update(message_template="{not_a_variable}")
     make_policy(make_block("slack-webhook", {"url": receiver.url}), message_template="ok {flow_run_name}")
     run = make_flow_run(state("RUNNING"), state("FAILED"))
+    # A queued notification of a deleted policy: only direct writes leave one behind.
     models.FlowRunNotificationQueue.objects.create(
         flow_run_notification_policy_id=uuid.uuid4(), flow_run_state_id=run.state_id
     )
