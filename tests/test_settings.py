@@ -98,45 +98,32 @@ def test_defaults_use_sqlite_under_prefect_home(tmp_path: Path) -> None:
     )
 
 
+# Each override: the environment's text, and the value Django ends up with.
+OVERRIDES: dict[str, tuple[str, Any]] = {
+    "PREFECT_API_DATABASE_MIGRATE_ON_START": ("false", False),
+    "PREFECT_API_SERVICES_SCHEDULER_ENABLED": ("false", False),
+    "PREFECT_API_SERVICES_LATE_RUNS_ENABLED": ("0", False),
+    "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED": ("no", False),
+    "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED": ("False", False),
+    "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED": ("off", False),
+    "PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS": ("7.5", 7.5),
+    "PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS": ("2", 2.0),
+    "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": ("3", 3.0),
+    "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS": ("4", 4.0),
+    "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS": ("6", 6.0),
+    "PREFECT_API_DEFAULT_LIMIT": ("50", 50),
+    "PREFECT_UI_ENABLED": ("false", False),
+    "PREFECT_UI_API_URL": ("https://orion.example/api", "https://orion.example/api"),
+    "PREFECT_SERVER_API_HOST": ("0.0.0.0", "0.0.0.0"),
+    "PREFECT_SERVER_API_PORT": ("4300", 4300),
+}
+
+
 def test_prefect_names_override_defaults(tmp_path: Path) -> None:
-    values = settings_with(
-        tmp_path,
-        PREFECT_API_DATABASE_MIGRATE_ON_START="false",
-        PREFECT_API_SERVICES_SCHEDULER_ENABLED="false",
-        PREFECT_API_SERVICES_LATE_RUNS_ENABLED="0",
-        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED="no",
-        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED="False",
-        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED="off",
-        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS="7.5",
-        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS="2",
-        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS="3",
-        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS="4",
-        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS="6",
-        PREFECT_API_DEFAULT_LIMIT="50",
-        PREFECT_UI_ENABLED="false",
-        PREFECT_UI_API_URL="https://orion.example/api",
-        PREFECT_SERVER_API_HOST="0.0.0.0",
-        PREFECT_SERVER_API_PORT="4300",
-    )
-    for service in ("SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "CANCELLATION_CLEANUP", "FLOW_RUN_NOTIFICATIONS"):
-        assert values[f"PREFECT_API_SERVICES_{service}_ENABLED"] is False, service
-    assert_settings(
-        values,
-        PREFECT_API_DATABASE_MIGRATE_ON_START=False,
-        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=7.5,
-        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS=2.0,
-        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS=3.0,
-        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS=4.0,
-        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS=6.0,
-        PREFECT_API_DEFAULT_LIMIT=50,
-        # The page-size bound the schemas enforce follows the setting.
-        LIMIT_CONFIG=50,
-        PREFECT_UI_ENABLED=False,
-        urls_have_ui=False,
-        PREFECT_UI_API_URL="https://orion.example/api",
-        PREFECT_SERVER_API_HOST="0.0.0.0",
-        PREFECT_SERVER_API_PORT=4300,
-    )
+    values = settings_with(tmp_path, **{name: text for name, (text, _) in OVERRIDES.items()})
+    assert_settings(values, **{name: value for name, (_, value) in OVERRIDES.items()})
+    # The page-size bound the schemas enforce follows the setting.
+    assert_settings(values, LIMIT_CONFIG=50, urls_have_ui=False)
 
 
 def test_ui_api_url_does_not_follow_the_bind_address(tmp_path: Path) -> None:

@@ -13,7 +13,17 @@ from django.utils import timezone
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
 from tests.fixtures.http import call, count_queries, ids, names, post
-from tests.fixtures.rows import ago, new_deployment, new_flow, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
+from tests.fixtures.rows import (
+    ago,
+    new_deployment,
+    new_flow,
+    new_flow_run,
+    new_task_run,
+    new_work_queue,
+    scheduled,
+    set_columns,
+    state,
+)
 
 pytestmark = pytest.mark.django_db
 

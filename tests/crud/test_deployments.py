@@ -14,7 +14,15 @@ from api import models
 from api.crud import deployments as crud
 from api.crud import scheduling
 from api.schemas.actions import DeploymentCreate, DeploymentFlowRunCreate
-from tests.fixtures.rows import REFUSED, new_deployment, new_flow, new_flow_run, new_work_pool, schedule_runs, state
+from tests.fixtures.rows import (
+    REFUSED,
+    new_deployment,
+    new_flow,
+    new_flow_run,
+    new_work_pool,
+    schedule_runs,
+    state,
+)
 
 pytestmark = pytest.mark.django_db
 

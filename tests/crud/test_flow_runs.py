@@ -56,9 +56,7 @@ def test_delete_takes_task_runs_states_logs_and_artifacts_and_detaches_subflows(
 
     assert crud.delete_flow_run(run.id) is True
     assert crud.delete_flow_run(run.id) is False
-    assert not models.TaskRun.objects.filter(pk=task.pk).exists()
-    assert not models.FlowRunState.objects.filter(flow_run_id=run.pk).exists()
-    assert not models.Log.objects.filter(flow_run_id=run.pk).exists()
-    assert not models.Artifact.objects.filter(flow_run_id=run.pk).exists()
+    for model in (models.TaskRun, models.FlowRunState, models.Log, models.Artifact):
+        assert not model.objects.filter(flow_run_id=run.pk).exists(), model.__name__
     subflow.refresh_from_db()
     assert subflow.parent_task_run_id is None
