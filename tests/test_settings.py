@@ -138,26 +138,24 @@ def test_url_prefix_is_normalized(tmp_path: Path) -> None:
     assert settings_with(tmp_path, ORION_URL_PREFIX="/")["ORION_URL_PREFIX"] == ""
 
 
+# Each legacy name: the environment's text, the current name it stands for, and the value.
+LEGACY_ALIASES: dict[str, tuple[str, str, Any]] = {
+    "PREFECT_ORION_API_DEFAULT_LIMIT": ("25", "PREFECT_API_DEFAULT_LIMIT", 25),
+    "PREFECT_ORION_SERVICES_LATE_RUNS_ENABLED": ("false", "PREFECT_API_SERVICES_LATE_RUNS_ENABLED", False),
+    "PREFECT_ORION_SERVICES_SCHEDULER_LOOP_SECONDS": ("9", "PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS", 9.0),
+    "PREFECT_ORION_DATABASE_MIGRATE_ON_START": ("false", "PREFECT_API_DATABASE_MIGRATE_ON_START", False),
+    "PREFECT_ORION_UI_ENABLED": ("false", "PREFECT_UI_ENABLED", False),
+    "PREFECT_ORION_API_PORT": ("4321", "PREFECT_SERVER_API_PORT", 4321),
+}
+
+
 def test_legacy_orion_names_are_aliases(tmp_path: Path) -> None:
     values = settings_with(
         tmp_path,
-        PREFECT_ORION_API_DEFAULT_LIMIT="25",
-        PREFECT_ORION_SERVICES_LATE_RUNS_ENABLED="false",
-        PREFECT_ORION_SERVICES_SCHEDULER_LOOP_SECONDS="9",
-        PREFECT_ORION_DATABASE_MIGRATE_ON_START="false",
-        PREFECT_ORION_UI_ENABLED="false",
-        PREFECT_ORION_API_PORT="4321",
         PREFECT_ORION_DATABASE_CONNECTION_URL="postgresql://legacy@oldhost/olddb",
+        **{legacy: text for legacy, (text, _, _) in LEGACY_ALIASES.items()},
     )
-    assert_settings(
-        values,
-        PREFECT_API_DEFAULT_LIMIT=25,
-        PREFECT_API_SERVICES_LATE_RUNS_ENABLED=False,
-        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=9.0,
-        PREFECT_API_DATABASE_MIGRATE_ON_START=False,
-        PREFECT_UI_ENABLED=False,
-        PREFECT_SERVER_API_PORT=4321,
-    )
+    assert_settings(values, **{name: value for _, name, value in LEGACY_ALIASES.values()})
     assert (values["DATABASE"]["HOST"], values["DATABASE"]["NAME"]) == ("oldhost", "olddb")
 
 

@@ -7,16 +7,7 @@ import pytest
 from django.utils import timezone
 
 from api.crud import monitoring as crud
-from tests.fixtures.rows import (
-    ago,
-    from_now,
-    new_flow_run,
-    new_task_run,
-    new_work_queue,
-    scheduled,
-    set_columns,
-    state,
-)
+from tests.fixtures.rows import ago, from_now, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
