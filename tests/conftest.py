@@ -1,9 +1,11 @@
 """Fixtures and hooks shared by the whole suite (keep this small: resource-specific
-fixtures live next to their tests)."""
+fixtures live next to their tests, shared row factories in ``tests/fixtures``)."""
 
 from __future__ import annotations
 
 import pytest
+
+pytest_plugins = ["tests.fixtures.plugin"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

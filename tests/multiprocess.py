@@ -1,5 +1,5 @@
 """Helpers of the multi-process tests: ``manage.py orion_serve`` as a subprocess, which
-worker serves a given connection, and polling with a deadline.
+worker serves a given connection.
 
 Which worker serves a connection is read from Linux's ``/proc`` (the server end of a
 loopback TCP connection belongs to exactly one process), so the product needs no header
@@ -16,28 +16,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
-
 from tests.compat import harness
+from tests.fixtures.polling import wait_for
+from tests.fixtures.processes import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER_STARTED = re.compile(r"Started worker (\d+) \(pid (\d+)\)")
 SERVING_ON = re.compile(r"Serving on http://[\d.]+:(\d+) with")
-
-T = TypeVar("T")
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
-    """Poll ``condition`` until it returns something truthy or ``timeout`` seconds passed;
-    return its last answer."""
-    deadline = time.monotonic() + timeout
-    result = condition()
-    while not result and time.monotonic() < deadline:
-        time.sleep(interval)
-        result = condition()
-    return result
 
 
 def _socket_inodes(pid: int) -> set[int]:
@@ -75,7 +61,7 @@ def serving_pid(client: socket.socket, pids: set[int], timeout: float = 10.0) ->
             return None
         return next((pid for pid in pids if inode in _socket_inodes(pid)), None)
 
-    return wait_until(owner, timeout)
+    return wait_for(owner, timeout)
 
 
 class OrionServe:
@@ -95,7 +81,7 @@ class OrionServe:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        port = wait_until(self._port, 60)
+        port = wait_for(self._port, 60)
         assert port, f"orion_serve did not start:\n{self.log_tail()}"
         self.port = int(port)
         self.api_url = f"http://127.0.0.1:{self.port}/api"
@@ -118,7 +104,7 @@ class OrionServe:
 
     def wait_healthy(self, workers: int, timeout: float = 60.0) -> dict[int, int]:
         """Wait until ``workers`` workers were started and the port answers health."""
-        assert wait_until(lambda: len(self.worker_pids()) >= workers, timeout), self.log_tail()
+        assert wait_for(lambda: len(self.worker_pids()) >= workers, timeout), self.log_tail()
         problem = harness.wait_for_health(f"{self.api_url}/health", self.process, time.monotonic() + timeout)
         assert problem is None, f"{problem}\n{self.log_tail()}"
         return self.worker_pids()

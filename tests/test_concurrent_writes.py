@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +20,8 @@ import httpx
 import pytest
 
 from tests.compat import harness
+from tests.fixtures.processes import race, run_django_script
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 6
 WRITES_PER_WORKER = 25
 
@@ -41,21 +39,12 @@ _WORKER = textwrap.dedent(
         # Read first, then write: the lock upgrade that fails under deferred transactions.
         with transaction.atomic():
             Flow.objects.filter(name__startswith="w").count()
-            Flow.objects.create(name=f"w{worker}-{n}")
+            Flow.objects.create(name=f"w{worker}-{n}")  # a plain insert: the write under test
     print("done", worker)
     """
 )
 
-_COUNT = textwrap.dedent(
-    """
-    import os
-    os.environ["DJANGO_SETTINGS_MODULE"] = "orion_project.settings"
-    import django
-    django.setup()
-    from api.models import Flow
-    print(Flow.objects.filter(name__startswith="w").count())
-    """
-)
+_COUNT = 'from api.models import Flow\nprint(Flow.objects.filter(name__startswith="w").count())\n'
 
 
 @pytest.fixture
@@ -66,37 +55,9 @@ def database_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def test_concurrent_write_transactions_all_commit(database_env: dict[str, str]) -> None:
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(i), str(WRITES_PER_WORKER)],
-            cwd=REPO_ROOT,
-            env=database_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(WORKERS)
-    ]
-    failures = []
-    for process in workers:
-        try:
-            out, err = process.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-        if process.returncode != 0:
-            failures.append(err[-2000:])
-    assert not failures, "\n---\n".join(failures)
-    count = subprocess.run(
-        [sys.executable, "-c", _COUNT],
-        cwd=REPO_ROOT,
-        env=database_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert int(count.stdout.strip()) == WORKERS * WRITES_PER_WORKER
+    race(_WORKER, database_env, WORKERS, timeout=180, racer_args=lambda i: (str(i), str(WRITES_PER_WORKER)))
+    count = run_django_script(_COUNT, database_env)
+    assert int(count.strip()) == WORKERS * WRITES_PER_WORKER
 
 
 def _committed_elsewhere(db_url: str, name: str) -> bool:

@@ -66,62 +66,64 @@ def settings_with(home: Path, **extra: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def assert_settings(values: dict[str, Any], **expected: Any) -> None:
+    """Each named setting has its expected value (``True``/``False``/``None`` by identity)."""
+    for name, value in expected.items():
+        if isinstance(value, bool) or value is None:
+            assert values[name] is value, name
+        else:
+            assert values[name] == value, name
+
+
 def test_defaults_use_sqlite_under_prefect_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
     values = settings_with(home)
-    assert values["PREFECT_HOME"] == str(home)
     assert home.is_dir()
     assert values["DATABASE"]["ENGINE"] == "orion_project.db.sqlite3"
     assert values["DATABASE"]["NAME"] == str(home / "orion.db")
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is True
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 200
-    assert values["PREFECT_UI_ENABLED"] is True
-    # Unset: the UI calls the API on its own origin and URL prefix (ui.views.ui_settings).
-    assert values["PREFECT_UI_API_URL"] is None
-    assert values["ORION_URL_PREFIX"] == ""
-    assert values["PREFECT_SERVER_API_HOST"] == "127.0.0.1"
-    assert values["PREFECT_SERVER_API_PORT"] == 4200
-    assert values["PREFECT_API_SERVICES_SCHEDULER_ENABLED"] is True
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 60.0
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"] == 5.0
+    assert_settings(
+        values,
+        PREFECT_HOME=str(home),
+        PREFECT_API_DATABASE_MIGRATE_ON_START=True,
+        PREFECT_API_DEFAULT_LIMIT=200,
+        PREFECT_UI_ENABLED=True,
+        # Unset: the UI calls the API on its own origin and URL prefix (ui.views.ui_settings).
+        PREFECT_UI_API_URL=None,
+        ORION_URL_PREFIX="",
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=4200,
+        PREFECT_API_SERVICES_SCHEDULER_ENABLED=True,
+        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS=60.0,
+        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS=5.0,
+    )
+
+
+# Each override: the environment's text, and the value Django ends up with.
+OVERRIDES: dict[str, tuple[str, Any]] = {
+    "PREFECT_API_DATABASE_MIGRATE_ON_START": ("false", False),
+    "PREFECT_API_SERVICES_SCHEDULER_ENABLED": ("false", False),
+    "PREFECT_API_SERVICES_LATE_RUNS_ENABLED": ("0", False),
+    "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED": ("no", False),
+    "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED": ("False", False),
+    "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED": ("off", False),
+    "PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS": ("7.5", 7.5),
+    "PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS": ("2", 2.0),
+    "PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": ("3", 3.0),
+    "PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS": ("4", 4.0),
+    "PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS": ("6", 6.0),
+    "PREFECT_API_DEFAULT_LIMIT": ("50", 50),
+    "PREFECT_UI_ENABLED": ("false", False),
+    "PREFECT_UI_API_URL": ("https://orion.example/api", "https://orion.example/api"),
+    "PREFECT_SERVER_API_HOST": ("0.0.0.0", "0.0.0.0"),
+    "PREFECT_SERVER_API_PORT": ("4300", 4300),
+}
 
 
 def test_prefect_names_override_defaults(tmp_path: Path) -> None:
-    values = settings_with(
-        tmp_path,
-        PREFECT_API_DATABASE_MIGRATE_ON_START="false",
-        PREFECT_API_SERVICES_SCHEDULER_ENABLED="false",
-        PREFECT_API_SERVICES_LATE_RUNS_ENABLED="0",
-        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_ENABLED="no",
-        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_ENABLED="False",
-        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_ENABLED="off",
-        PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS="7.5",
-        PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS="2",
-        PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS="3",
-        PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS="4",
-        PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS="6",
-        PREFECT_API_DEFAULT_LIMIT="50",
-        PREFECT_UI_ENABLED="false",
-        PREFECT_UI_API_URL="https://orion.example/api",
-        PREFECT_SERVER_API_HOST="0.0.0.0",
-        PREFECT_SERVER_API_PORT="4300",
-    )
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is False
-    for service in ("SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "CANCELLATION_CLEANUP", "FLOW_RUN_NOTIFICATIONS"):
-        assert values[f"PREFECT_API_SERVICES_{service}_ENABLED"] is False, service
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 7.5
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_LOOP_SECONDS"] == 2.0
-    assert values["PREFECT_API_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS"] == 3.0
-    assert values["PREFECT_API_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS"] == 4.0
-    assert values["PREFECT_API_SERVICES_FLOW_RUN_NOTIFICATIONS_LOOP_SECONDS"] == 6.0
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 50
+    values = settings_with(tmp_path, **{name: text for name, (text, _) in OVERRIDES.items()})
+    assert_settings(values, **{name: value for name, (_, value) in OVERRIDES.items()})
     # The page-size bound the schemas enforce follows the setting.
-    assert values["LIMIT_CONFIG"] == 50
-    assert values["PREFECT_UI_ENABLED"] is False
-    assert values["urls_have_ui"] is False
-    assert values["PREFECT_UI_API_URL"] == "https://orion.example/api"
-    assert values["PREFECT_SERVER_API_HOST"] == "0.0.0.0"
-    assert values["PREFECT_SERVER_API_PORT"] == 4300
+    assert_settings(values, LIMIT_CONFIG=50, urls_have_ui=False)
 
 
 def test_ui_api_url_does_not_follow_the_bind_address(tmp_path: Path) -> None:
@@ -136,23 +138,24 @@ def test_url_prefix_is_normalized(tmp_path: Path) -> None:
     assert settings_with(tmp_path, ORION_URL_PREFIX="/")["ORION_URL_PREFIX"] == ""
 
 
+# Each legacy name: the environment's text, the current name it stands for, and the value.
+LEGACY_ALIASES: dict[str, tuple[str, str, Any]] = {
+    "PREFECT_ORION_API_DEFAULT_LIMIT": ("25", "PREFECT_API_DEFAULT_LIMIT", 25),
+    "PREFECT_ORION_SERVICES_LATE_RUNS_ENABLED": ("false", "PREFECT_API_SERVICES_LATE_RUNS_ENABLED", False),
+    "PREFECT_ORION_SERVICES_SCHEDULER_LOOP_SECONDS": ("9", "PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS", 9.0),
+    "PREFECT_ORION_DATABASE_MIGRATE_ON_START": ("false", "PREFECT_API_DATABASE_MIGRATE_ON_START", False),
+    "PREFECT_ORION_UI_ENABLED": ("false", "PREFECT_UI_ENABLED", False),
+    "PREFECT_ORION_API_PORT": ("4321", "PREFECT_SERVER_API_PORT", 4321),
+}
+
+
 def test_legacy_orion_names_are_aliases(tmp_path: Path) -> None:
     values = settings_with(
         tmp_path,
-        PREFECT_ORION_API_DEFAULT_LIMIT="25",
-        PREFECT_ORION_SERVICES_LATE_RUNS_ENABLED="false",
-        PREFECT_ORION_SERVICES_SCHEDULER_LOOP_SECONDS="9",
-        PREFECT_ORION_DATABASE_MIGRATE_ON_START="false",
-        PREFECT_ORION_UI_ENABLED="false",
-        PREFECT_ORION_API_PORT="4321",
         PREFECT_ORION_DATABASE_CONNECTION_URL="postgresql://legacy@oldhost/olddb",
+        **{legacy: text for legacy, (text, _, _) in LEGACY_ALIASES.items()},
     )
-    assert values["PREFECT_API_DEFAULT_LIMIT"] == 25
-    assert values["PREFECT_API_SERVICES_LATE_RUNS_ENABLED"] is False
-    assert values["PREFECT_API_SERVICES_SCHEDULER_LOOP_SECONDS"] == 9.0
-    assert values["PREFECT_API_DATABASE_MIGRATE_ON_START"] is False
-    assert values["PREFECT_UI_ENABLED"] is False
-    assert values["PREFECT_SERVER_API_PORT"] == 4321
+    assert_settings(values, **{name: value for _, name, value in LEGACY_ALIASES.values()})
     assert (values["DATABASE"]["HOST"], values["DATABASE"]["NAME"]) == ("oldhost", "olddb")
 
 

@@ -26,7 +26,8 @@ from django.core.management import CommandError, call_command
 
 from api import supervisor
 from tests.compat import harness
-from tests.multiprocess import OrionServe, orion_serve, pid_alive, serving_pid, wait_until
+from tests.fixtures.polling import wait_for
+from tests.multiprocess import OrionServe, orion_serve, pid_alive, serving_pid
 
 NO_SERVICES = {f"PREFECT_API_SERVICES_{name}_ENABLED": "false" for name in harness.SERVICE_NAMES}
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -117,7 +118,7 @@ def test_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(dat
 
         victim = server.worker_pids()[1]
         os.kill(victim, signal.SIGKILL)
-        replacement = wait_until(lambda: server.worker_pids()[1] != victim and server.worker_pids()[1], 60)
+        replacement = wait_for(lambda: server.worker_pids()[1] != victim and server.worker_pids()[1], 60)
         assert replacement, server.log_tail()
         assert f"Worker 1 (pid {victim}) exited with signal 9" in server.log()
         # The replacement serves the port too (the killed worker's socket was kept open).

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 
 from api import models
-from tests.api.runs_helpers import post
+from tests.fixtures.http import post
+from tests.fixtures.rows import new_artifact
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_admin_lists_and_searches_work_distribution_rows(admin_client: Client) -
     ).json()
     post(admin_client, "/work_pools/", {"name": "admin-pool", "type": "process"})
     post(admin_client, "/work_pools/admin-pool/workers/heartbeat", {"name": "admin-worker"})
-    models.Artifact.objects.create(key="admin-artifact")
+    new_artifact(key="admin-artifact")
 
     pages = {
         "deployment": ("admin-dep", f'href="/deployments/deployment/{deployment["id"]}"'),

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from api import models
-from tests.api.runs_helpers import call, new_flow_run, post
+from tests.fixtures.http import call, post
+from tests.fixtures.rows import new_artifact, new_flow_run
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def enabled(settings):
 
 
 def test_disabled_by_default_except_filter(client):
-    models.Artifact.objects.create(key="stored", data=1)
+    new_artifact(key="stored", data=1)
     disabled = {"detail": "Artifacts are not enabled"}
     assert post(client, "/experimental/artifacts/", {"key": "k"}).json() == disabled
     assert post(client, "/experimental/artifacts/", {"key": "k"}).status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.blocks.builtin import load_builtin_blocks
-from tests.api.runs_helpers import call
+from tests.fixtures.http import call
 
 pytestmark = pytest.mark.django_db
 

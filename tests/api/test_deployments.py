@@ -12,7 +12,8 @@ from django.utils import timezone
 from api import models
 from api.crud import deployments as deployments_crud
 from api.crud import scheduling
-from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, post, scheduled
+from tests.fixtures.http import call, count_queries, names, post
+from tests.fixtures.rows import new_flow, new_flow_run, scheduled
 
 pytestmark = pytest.mark.django_db
 

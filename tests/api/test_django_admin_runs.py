@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.runs_helpers import new_flow, new_flow_run, new_task_run, post, state
+from tests.fixtures.http import post
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
 

@@ -6,19 +6,15 @@ import uuid
 
 import pytest
 
+from tests.fixtures.http import post
+from tests.fixtures.rows import new_flow_run
+
 pytestmark = pytest.mark.django_db
 
 
-def post(client, path: str, body: dict):
-    return client.post(f"/api{path}", body, content_type="application/json")
-
-
 @pytest.fixture
-def flow_run_id(client) -> str:
-    flow = post(client, "/flows/", {"name": f"states-{uuid.uuid4().hex[:8]}"}).json()
-    run = post(client, "/flow_runs/", {"flow_id": flow["id"]})
-    assert run.status_code == 201, run.content
-    return run.json()["id"]
+def flow_run_id() -> str:
+    return str(new_flow_run().id)
 
 
 def test_history_is_listed_oldest_first_with_result_data(client, flow_run_id) -> None:

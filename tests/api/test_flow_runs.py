@@ -12,17 +12,14 @@ from django.utils import timezone
 
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
-from tests.api.runs_helpers import (
+from tests.fixtures.http import call, count_queries, ids, names, post
+from tests.fixtures.rows import (
     ago,
-    call,
-    count_queries,
-    ids,
-    names,
+    new_deployment,
     new_flow,
     new_flow_run,
     new_task_run,
     new_work_queue,
-    post,
     scheduled,
     set_columns,
     state,
@@ -155,7 +152,7 @@ def test_filter_flow_runs_by_their_own_columns(client):
 def test_filter_flow_runs_by_the_other_objects(client):
     etl = new_flow("etl", tags=["team"])
     other = new_flow("other")
-    deployment = models.Deployment.objects.create(name="nightly", flow=etl)
+    deployment = new_deployment(etl, "nightly")
     deployed = new_flow_run(etl, name="deployed")
     set_columns(deployed, deployment_id=deployment.id)
     orphan = new_flow_run(etl, name="orphan")

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from api import models
-from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, new_task_run, post, state
+from tests.fixtures.http import call, count_queries, names, post
+from tests.fixtures.rows import new_deployment, new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_filter_flows_by_their_runs_task_runs_and_deployments(client):
     run = new_flow_run(with_run, tags=["prod"])
     new_task_run(run, initial=state("COMPLETED"))
     deployed = new_flow("deployed")
-    models.Deployment.objects.create(name="d", flow=deployed, tags=["nightly"])
+    new_deployment(deployed, "d", tags=["nightly"])
     new_flow("idle")
 
     body = {"flow_runs": {"tags": {"all_": ["prod"]}}}
@@ -144,7 +145,7 @@ def test_delete_flow_removes_its_runs_and_their_logs(client):
 def test_delete_flow_query_count_does_not_grow_with_its_runs(client):
     def flow_with_runs(count: int):
         flow = new_flow()
-        models.Deployment.objects.create(name="d", flow=flow)
+        new_deployment(flow, "d")
         for _ in range(count):
             run = new_flow_run(flow, initial=state("RUNNING"))
             new_task_run(run, initial=state("COMPLETED"))

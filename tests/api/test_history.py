@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from api import models
 from api.crud.runs import ZERO, estimated_run_time, estimated_start_time_delta
-from tests.api.runs_helpers import count_queries, new_flow, new_flow_run, post
+from tests.fixtures.http import count_queries, post
+from tests.fixtures.rows import new_flow, new_flow_run
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,8 @@ def run_columns(spec: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+# Runs with given state columns and times, as orchestration would have left them: written
+# directly (the API cannot backdate states), in bulk.
 def add_flow_runs(flow: models.Flow, specs: list[tuple[Any, ...]]) -> list[models.FlowRun]:
     rows = [models.FlowRun(id=uuid.uuid4(), flow=flow, name=f"run-{n}", **run_columns(spec)) for n, spec in enumerate(specs)]
     return models.FlowRun.objects.bulk_create(rows)

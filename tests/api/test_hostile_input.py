@@ -18,7 +18,8 @@ from django.test import Client
 
 from api import models
 
-from tests.api.runs_helpers import new_flow, new_flow_run, post
+from tests.fixtures.http import post
+from tests.fixtures.rows import new_flow, new_flow_run
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from api import models
-from tests.api.runs_helpers import count_queries, post
+from tests.fixtures.http import count_queries, post
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.services import launcher
 from tests.compat import harness
-from tests.services.conftest import REPO_ROOT
+from tests.fixtures.polling import wait_or_fail
+from tests.fixtures.processes import REPO_ROOT
 
 DEADLINE = 60.0
 
@@ -85,17 +86,6 @@ def scrape(api: str) -> dict[tuple[str, frozenset], float]:
     }
 
 
-def poll(condition: Callable[[], Any], what: str) -> Any:
-    """Poll until ``condition()`` is truthy (its value) or fail after the deadline."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"not within {DEADLINE} s: {what}")
-
-
 @pytest.fixture
 def shared_database(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """One migrated database for several processes: ``(home, database URL)``."""
@@ -142,7 +132,7 @@ def test_heartbeats_of_a_separate_services_process_show_in_the_metrics(shared_da
                 if name == "orion_service_last_success_timestamp_seconds"
             }
 
-        poll(lambda: reported() == expected, f"heartbeats of {sorted(expected)}")
+        wait_or_fail(lambda: reported() == expected, DEADLINE, f"heartbeats of {sorted(expected)}", interval=0.2)
         samples = scrape(api)
 
     now = time.time()
@@ -166,7 +156,7 @@ def test_a_server_whose_services_loop_is_ready(tmp_path: Path) -> None:
             statuses = {service["status"] for service in answer["services"].values()}
             return answer if status == 200 and statuses == {"ok"} else None
 
-        answer = poll(all_ok, "every service ok")
+        answer = wait_or_fail(all_ok, DEADLINE, "every service ok", interval=0.2)
     finally:
         server.stop()
 

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from api import models
 from api.checks import check_multiprocess_dir
 from api.crud import flow_runs, monitoring
-from tests.api.runs_helpers import ago, new_flow_run, new_task_run, new_work_queue, post, scheduled, set_columns, state
+from tests.fixtures.http import post
+from tests.fixtures.rows import ago, new_flow_run, new_task_run, new_work_queue, scheduled, set_columns, state
 
 pytestmark = pytest.mark.django_db
 

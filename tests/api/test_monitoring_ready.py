@@ -17,6 +17,7 @@ from api.crud import monitoring
 from api.server import api_urlpatterns, create_orion_api
 from api.services import launcher
 from api.utilities.server import OrionRouter
+from tests.compat import harness
 
 pytestmark = pytest.mark.django_db
 
@@ -117,15 +118,7 @@ def test_staleness_uses_the_interval_the_service_really_runs_with(client, enable
 
 
 def test_disabled_services_are_neither_listed_nor_waited_for(client, settings, long_running) -> None:
-    for flag in (
-        "SCHEDULER",
-        "LATE_RUNS",
-        "PAUSE_EXPIRATIONS",
-        "CANCELLATION_CLEANUP",
-        "FLOW_RUN_NOTIFICATIONS",
-        "CRASHED_RUNS",
-        "RETENTION",
-    ):
+    for flag in harness.SERVICE_NAMES:
         setattr(settings, f"PREFECT_API_SERVICES_{flag}_ENABLED", False)
     beat("MarkLateRuns", seconds_ago=86400, loop_seconds=5.0)  # left over from when it ran
 

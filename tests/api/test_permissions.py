@@ -90,6 +90,7 @@ def test_each_role_may_call_exactly_what_the_table_grants(client: Client, role: 
 
 @pytest.mark.usefixtures("auth_on")
 def test_a_user_without_a_role_may_only_see_their_account(client: Client) -> None:
+    # A user without any role: accounts only makes users with one, so written directly.
     user = get_user_model().objects.create(username="nobody")
     headers = bearer(accounts.create_token(user, "t")[1])
     assert client.post("/api/flows/filter", data="{}", content_type="application/json", headers=headers).status_code == 403
@@ -100,6 +101,7 @@ def test_a_user_without_a_role_may_only_see_their_account(client: Client) -> Non
 
 @pytest.mark.usefixtures("auth_on")
 def test_superusers_are_admins(client: Client) -> None:
+    # Superusers come from Django's createsuperuser, not the API: written directly.
     user = get_user_model().objects.create(username="root", is_superuser=True)
     headers = bearer(accounts.create_token(user, "t")[1])
     assert client.get("/api/admin/settings", headers=headers).status_code == 200

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.api.runs_helpers import call, post
+from tests.fixtures.http import call, post
 
 pytestmark = pytest.mark.django_db
 

@@ -73,6 +73,7 @@ def _test_root_router() -> OrionRouter:
     @router.post("/conflict")
     def conflict(request: HttpRequest) -> str:
         write_transaction(request)
+        # A raw duplicate insert (crud would return the existing flow): the IntegrityError under test.
         Flow.objects.create(name="twin")
         Flow.objects.create(name="twin")
         return "unreachable"

@@ -6,20 +6,15 @@ import uuid
 
 import pytest
 
+from tests.fixtures.http import post
+from tests.fixtures.rows import new_flow_run, new_task_run, state
+
 pytestmark = pytest.mark.django_db
 
 
-def post(client, path: str, body: dict):
-    return client.post(f"/api{path}", body, content_type="application/json")
-
-
 @pytest.fixture
-def task_run_id(client) -> str:
-    flow = post(client, "/flows/", {"name": f"task-states-{uuid.uuid4().hex[:8]}"}).json()
-    run = post(client, "/flow_runs/", {"flow_id": flow["id"], "state": {"type": "RUNNING"}}).json()
-    task = post(client, "/task_runs/", {"flow_run_id": run["id"], "task_key": "k", "dynamic_key": "0"})
-    assert task.status_code == 201, task.content
-    return task.json()["id"]
+def task_run_id() -> str:
+    return str(new_task_run(new_flow_run(initial=state("RUNNING")), task_key="k").id)
 
 
 def test_history_is_listed_oldest_first_with_result_data(client, task_run_id) -> None:

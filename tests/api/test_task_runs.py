@@ -11,18 +11,8 @@ from django.utils import timezone
 
 from api import models
 from api.utilities.server import INTEGRITY_DETAIL
-from tests.api.runs_helpers import (
-    call,
-    count_queries,
-    ids,
-    names,
-    new_flow,
-    new_flow_run,
-    new_task_run,
-    post,
-    set_columns,
-    state,
-)
+from tests.fixtures.http import call, count_queries, ids, names, post
+from tests.fixtures.rows import new_deployment, new_flow, new_flow_run, new_task_run, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +108,7 @@ def test_filter_task_runs(client):
     assert matching({"task_runs": {"operator": "or_", "name": {"any_": ["c"]}, "tags": {"all_": ["y"]}}}) == ["a", "c"]
     assert matching({"flows": {"name": {"any_": ["other"]}}}) == ["c"]
     assert matching({"flow_runs": {"tags": {"all_": ["prod"]}}}) == ["a", "b"]
-    deployment = models.Deployment.objects.create(name="d", flow=flow)
+    deployment = new_deployment(flow, "d")
     set_columns(run, deployment_id=deployment.id)
     assert matching({"deployments": {"id": {"any_": [str(deployment.id)]}}}) == ["a", "b"]
     assert post(client, "/task_runs/count", {"flows": {"name": {"any_": ["etl"]}}}).json() == 2

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.api.runs_helpers import count_queries, new_flow, new_flow_run, post, set_columns, state
+from tests.fixtures.http import count_queries, post
+from tests.fixtures.rows import new_flow, new_flow_run, set_columns, state
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from api import models
-from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, post, scheduled, state
+from tests.fixtures.http import call, count_queries, names, post
+from tests.fixtures.rows import new_flow, new_flow_run, scheduled, state
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,7 @@ def test_update_pool(client):
 
 
 def test_reserved_pools_may_only_pause_or_limit(client):
+    # The API refuses to create reserved pools: written directly.
     models.WorkPool.objects.create(name="prefect-internal", type="prefect-agent")
     assert call(client, "patch", "/work_pools/prefect-internal", {"is_paused": True}).status_code == 204
     refused = call(client, "patch", "/work_pools/prefect-internal", {"description": "x"})

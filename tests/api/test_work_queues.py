@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from api import models
-from tests.api.runs_helpers import call, count_queries, names, new_flow, new_flow_run, post, scheduled, state
+from tests.fixtures.http import call, count_queries, names, post
+from tests.fixtures.rows import new_flow, new_flow_run, scheduled, state
 
 pytestmark = pytest.mark.django_db
 

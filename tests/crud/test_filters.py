@@ -10,7 +10,16 @@ import pytest
 from api import models
 from api.crud import filters as q
 from api.schemas import filters as f
-from tests.api.runs_helpers import new_flow, new_flow_run, new_task_run, new_work_queue, set_columns, state
+from tests.fixtures.rows import (
+    new_deployment,
+    new_flow,
+    new_flow_run,
+    new_task_run,
+    new_work_pool,
+    new_work_queue,
+    set_columns,
+    state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +101,9 @@ def test_flow_filter_by_runs_and_task_runs_uses_one_run():
 
 def test_deployments_filter_runs_and_pools():
     flow = new_flow("deployed")
-    queue = new_work_queue("docker-pool", "default", pool_type="docker")
-    deployment = models.Deployment.objects.create(name="prod", flow=flow, tags=["x"], work_queue=queue, work_queue_name="default")
-    models.Deployment.objects.create(name="idle", flow=flow, is_schedule_active=False)
+    new_work_pool("docker-pool", pool_type="docker")
+    deployment = new_deployment(flow, "prod", tags=["x"], work_pool_name="docker-pool", work_queue_name="default")
+    new_deployment(flow, "idle", is_schedule_active=False)
     run = new_flow_run(flow, name="deployed-run", initial=state("COMPLETED"))
     set_columns(run, deployment_id=deployment.id)
 

@@ -19,7 +19,7 @@ from api.crud import audit as crud_audit
 from api.crud import block_documents, block_schemas, block_types, deployments, logs, retention
 from api.orchestration import set_flow_run_state, set_task_run_state
 from api.schemas import actions
-from tests.api.runs_helpers import new_flow, new_flow_run, new_task_run, state
+from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,7 @@ def full_run(flow: models.Flow, make_document, ended_days_ago: float = 0, **fiel
     )
     set_flow_run_state(run.id, state("COMPLETED", data=result(storage)))
     run.refresh_from_db()
+    # A queued notification of a deleted policy: only direct writes leave one behind.
     models.FlowRunNotificationQueue.objects.create(flow_run_notification_policy_id=uuid.uuid4(), flow_run_state_id=run.state_id)
     if ended_days_ago:
         models.FlowRun.objects.filter(id=run.id).update(end_time=ago(ended_days_ago))

@@ -28,6 +28,7 @@ from api.utilities.database import database_available
 from orion_project.env import database_from_url
 from tests.compat import harness
 from tests.db.private_postgres import PrivateCluster, missing_binaries, private_cluster
+from tests.fixtures.polling import wait_or_fail
 
 OUTAGE_SECONDS = 30.0
 ANSWER_WITHIN = 5.0
@@ -96,17 +97,6 @@ def first_success_after(traffic: list[Traffic], moment: float) -> Call | None:
     return min(calls, key=lambda c: c.ended, default=None)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def test_api_answers_503_while_the_database_is_down_and_recovers(cluster: PrivateCluster, tmp_path: Path) -> None:
     server = harness.start_server(tmp_path, services=True, database_url=cluster.url)
     traffic = [
@@ -116,7 +106,7 @@ def test_api_answers_503_while_the_database_is_down_and_recovers(cluster: Privat
     try:
         for client in traffic:
             client.start()
-        wait_for(lambda: first_success_after(traffic, 0), 30, "a first 2xx answer")
+        wait_or_fail(lambda: first_success_after(traffic, 0), 30, "a first 2xx answer")
         log_offset = server.log_path.stat().st_size
 
         stopped_at = time.monotonic()
@@ -126,7 +116,7 @@ def test_api_answers_503_while_the_database_is_down_and_recovers(cluster: Privat
         cluster.start()
         up_at = time.monotonic()
 
-        recovered = wait_for(lambda: first_success_after(traffic, up_at), RECOVER_WITHIN + 20, "a 2xx after the restart")
+        recovered = wait_or_fail(lambda: first_success_after(traffic, up_at), RECOVER_WITHIN + 20, "a 2xx after the restart")
         outage_log = server.log_path.read_bytes()[log_offset:].decode(errors="replace")
     finally:
         for client in traffic:
@@ -176,7 +166,7 @@ def test_database_available_follows_the_database(
             assert not database_available(connection)
             assert time.monotonic() - started < ANSWER_WITHIN
             cluster.start()
-            wait_for(lambda: database_available(connection), RECOVER_WITHIN, "the database to be available again")
+            wait_or_fail(lambda: database_available(connection), RECOVER_WITHIN, "the database to be available again")
         finally:
             connection.close()
             connection.close_pool()

@@ -1,57 +1,11 @@
-"""Fixtures of the orchestration tests: runs put in a given state through the public
-orchestration entry points (initial states are forced, as run creation does)."""
+"""Fixtures of the orchestration tests: state proposals through the HTTP routes (runs in
+a given initial state come from the shared ``make_flow_run``/``make_task_run``)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Callable, Optional
 
 import pytest
-
-from api import models
-from api.orchestration import set_initial_flow_run_state, set_initial_task_run_state
-from api.schemas.states import StateCreate
-
-
-def state(state_type: str, **fields: Any) -> StateCreate:
-    """A proposed state; ``state_details`` given as a dict."""
-    return StateCreate.model_validate({"type": state_type, **fields})
-
-
-@pytest.fixture
-def flow(db: None) -> models.Flow:
-    """A flow to hang runs on."""
-    return models.Flow.objects.create(name=f"flow-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture
-def make_flow_run(flow: models.Flow) -> Callable[..., models.FlowRun]:
-    """Insert a flow run and give it ``initial`` (a StateCreate, Pending when None)."""
-
-    def make(initial: Optional[StateCreate] = None, **fields: Any) -> models.FlowRun:
-        run = models.FlowRun.objects.create(flow=flow, name=f"run-{uuid.uuid4().hex[:8]}", **fields)
-        set_initial_flow_run_state(run, initial)
-        return run
-
-    return make
-
-
-@pytest.fixture
-def make_task_run() -> Callable[..., models.TaskRun]:
-    """Insert a task run of ``flow_run`` and give it ``initial`` (Pending when None)."""
-
-    def make(flow_run: models.FlowRun, initial: Optional[StateCreate] = None, **fields: Any) -> models.TaskRun:
-        run = models.TaskRun.objects.create(
-            flow_run=flow_run,
-            name=f"task-{uuid.uuid4().hex[:8]}",
-            task_key=uuid.uuid4().hex,
-            dynamic_key="0",
-            **fields,
-        )
-        set_initial_task_run_state(run, initial)
-        return run
-
-    return make
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from api import models
 from api.orchestration.core_policy import retry_delay_seconds
-from tests.orchestration.conftest import state
+from tests.fixtures.rows import new_concurrency_limit, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,7 @@ def test_pausing_requires_a_running_flow(make_flow_run, propose) -> None:
 
 
 def test_pausing_a_run_without_state_aborts(flow, propose) -> None:
+    # A run without any state: the API always gives a new run one, so write the row directly.
     run = models.FlowRun.objects.create(flow=flow, name="stateless")
     code, body = propose("flow", run.id, "PAUSED")
     assert (code, body["status"], body["state"]) == (200, "ABORT", None)
@@ -170,7 +171,7 @@ def test_reschedule_pause_needs_a_deployment(make_flow_run, propose) -> None:
 def test_reschedule_pause_is_refused_to_subflows(make_flow_run, make_task_run, propose) -> None:
     parent = make_flow_run(state("RUNNING"))
     task = make_task_run(parent, state("RUNNING"))
-    run = make_flow_run(state("RUNNING"), parent_task_run=task, deployment_id=uuid.uuid4())
+    run = make_flow_run(state("RUNNING"), parent_task_run_id=task.id, deployment_id=uuid.uuid4())
     code, body = propose("flow", run.id, "PAUSED", state_details={"pause_reschedule": True})
     assert body["status"] == "ABORT"
     assert reason(body) == "Cannot pause subflows with the reschedule option."
@@ -336,7 +337,7 @@ def test_tasks_of_a_paused_flow_are_not_ready(make_flow_run, make_task_run, prop
 
 
 def test_zero_concurrency_limit_aborts(make_flow_run, make_task_run, propose) -> None:
-    models.ConcurrencyLimit.objects.create(tag="t1", concurrency_limit=0)
+    new_concurrency_limit("t1", 0)
     task = make_task_run(make_flow_run(state("RUNNING")), tags=["t1"])
     code, body = propose("task", task.id, "RUNNING")
     assert code == 200 and body["status"] == "ABORT"
@@ -344,7 +345,7 @@ def test_zero_concurrency_limit_aborts(make_flow_run, make_task_run, propose) ->
 
 
 def test_concurrency_slots_are_taken_waited_for_and_released(make_flow_run, make_task_run, propose) -> None:
-    limit = models.ConcurrencyLimit.objects.create(tag="t1", concurrency_limit=1)
+    limit = new_concurrency_limit("t1", 1)
     run = make_flow_run(state("RUNNING"))
     first = make_task_run(run, tags=["t1"])
     second = make_task_run(run, tags=["t1"])
@@ -369,8 +370,8 @@ def test_concurrency_slots_are_taken_waited_for_and_released(make_flow_run, make
 
 def test_refused_task_gives_back_slots_it_took(make_flow_run, make_task_run, propose) -> None:
     """The second tag is full: the slot taken on the first tag is not kept."""
-    free = models.ConcurrencyLimit.objects.create(tag="a", concurrency_limit=5)
-    models.ConcurrencyLimit.objects.create(tag="b", concurrency_limit=1, active_slots=[str(uuid.uuid4())])
+    free = new_concurrency_limit("a", 5)
+    set_columns(new_concurrency_limit("b", 1), active_slots=[str(uuid.uuid4())])
     task = make_task_run(make_flow_run(state("RUNNING")), tags=["a", "b"])
     assert propose("task", task.id, "RUNNING")[1]["status"] == "WAIT"
     free.refresh_from_db()
@@ -379,7 +380,7 @@ def test_refused_task_gives_back_slots_it_took(make_flow_run, make_task_run, pro
 
 def test_slot_taken_then_rejected_by_a_later_rule_is_given_back(make_flow_run, make_task_run, propose) -> None:
     """The slot rule ran, then the scheduled-time rule made the task wait: cleanup frees it."""
-    limit = models.ConcurrencyLimit.objects.create(tag="t1", concurrency_limit=1)
+    limit = new_concurrency_limit("t1", 1)
     run = make_flow_run(state("RUNNING"))
     task = make_task_run(run, state("SCHEDULED", state_details={"scheduled_time": FAR_FUTURE}), tags=["t1"])
     code, body = propose("task", task.id, "RUNNING")
@@ -389,7 +390,7 @@ def test_slot_taken_then_rejected_by_a_later_rule_is_given_back(make_flow_run, m
 
 
 def test_failing_task_with_retries_is_retried(make_flow_run, make_task_run, propose) -> None:
-    limit = models.ConcurrencyLimit.objects.create(tag="t1", concurrency_limit=1)
+    limit = new_concurrency_limit("t1", 1)
     run = make_flow_run(state("RUNNING"))
     task = make_task_run(run, tags=["t1"], empirical_policy={"retries": 1, "retry_delay": 0})
     assert propose("task", task.id, "RUNNING")[1]["status"] == "ACCEPT"
@@ -483,7 +484,7 @@ def test_completed_task_is_never_rerun(make_flow_run, make_task_run, propose) ->
 
 
 def test_forced_task_state_still_releases_slots(make_flow_run, make_task_run, propose) -> None:
-    limit = models.ConcurrencyLimit.objects.create(tag="t1", concurrency_limit=1)
+    limit = new_concurrency_limit("t1", 1)
     task = make_task_run(make_flow_run(state("RUNNING")), tags=["t1"])
     propose("task", task.id, "RUNNING")
     code, body = propose("task", task.id, "CRASHED", force=True)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api import models
-from tests.orchestration.conftest import state
+from tests.fixtures.rows import new_block_document, new_concurrency_limit, new_notification_policy, state
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_task_run_count_and_flow_run_tracker(make_flow_run, make_task_run, propo
 def test_subflow_states_are_mirrored_on_the_parent_task(make_flow_run, make_task_run, propose, client) -> None:
     parent = make_flow_run(state("RUNNING"))
     task = make_task_run(parent, state("RUNNING"))
-    child = make_flow_run(parent_task_run=task)
+    child = make_flow_run(parent_task_run_id=task.id)
     task.refresh_from_db()
     assert task.state_type == "PENDING"
 
@@ -143,14 +143,12 @@ def test_result_artifact_takes_the_artifact_keys(make_flow_run, propose, client)
 
 @pytest.fixture
 def notification_block(db) -> models.BlockDocument:
-    block_type = models.BlockType.objects.create(name="Notify", slug="notify-test")
-    schema = models.BlockSchema.objects.create(checksum="sha256:notify-test", block_type=block_type, fields={})
-    return models.BlockDocument.objects.create(name="n", block_type=block_type, block_schema=schema)
+    return new_block_document(name="n")
 
 
 def test_notifications_are_queued_for_matching_policies(make_flow_run, propose, notification_block) -> None:
     policies = {
-        name: models.FlowRunNotificationPolicy.objects.create(block_document=notification_block, **fields)
+        name: new_notification_policy(notification_block, **fields)
         for name, fields in {
             "failed": {"state_names": ["Failed"]},
             "any": {},
@@ -176,7 +174,7 @@ def test_notifications_are_queued_for_matching_policies(make_flow_run, propose, 
 
 
 def test_task_transitions_queue_no_notifications(make_flow_run, make_task_run, propose, notification_block) -> None:
-    models.FlowRunNotificationPolicy.objects.create(block_document=notification_block)
+    new_notification_policy(notification_block)
     task = make_task_run(make_flow_run(state("RUNNING")))
     models.FlowRunNotificationQueue.objects.all().delete()
     propose("task", task.id, "RUNNING")
@@ -202,7 +200,7 @@ def _set_state_queries(client, url: str, body: dict) -> int:
 
 
 def test_set_state_query_count_is_small_and_constant(make_flow_run, make_task_run, propose, client) -> None:
-    models.ConcurrencyLimit.objects.create(tag="t", concurrency_limit=100)
+    new_concurrency_limit("t", 100)
     small = make_flow_run(state("RUNNING"))
     small_task = make_task_run(small, tags=["t"])
     big = make_flow_run(state("RUNNING"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from api import models
 from api.orchestration import set_flow_run_state
 from api.services.cancellation_cleanup import CancellationCleanup, stuck_cancelling_message
-from tests.services.conftest import ago, state
+from tests.fixtures.rows import ago, state
 
 MESSAGE = "The parent flow run was cancelled."
 

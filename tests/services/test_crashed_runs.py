@@ -14,7 +14,7 @@ from django.test import override_settings
 from api import models
 from api.orchestration import set_flow_run_state, set_task_run_state
 from api.services.crashed_runs import TASK_RUN_CRASHED_MESSAGE, CrashedRuns, inactivity_message
-from tests.services.conftest import ago, state
+from tests.fixtures.rows import ago, state
 
 pytestmark = pytest.mark.django_db
 AFTER = 3600.0

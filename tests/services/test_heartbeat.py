@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 from django.db import OperationalError
@@ -14,18 +12,9 @@ from django.db import OperationalError
 from api import models
 from api.crud import monitoring
 from api.services.base import LoopService
+from tests.fixtures.polling import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    """Poll ``condition`` until true or ``timeout`` seconds passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 class Counting(LoopService):

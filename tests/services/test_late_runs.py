@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import textwrap
 
 from api import orchestration
 from api.schemas.base import format_datetime
 from api.schemas.states import StateCreate
 from api.services.late_runs import MarkLateRuns
-from tests.services.conftest import REPO_ROOT, ago, from_now, run_django_script, state
+from tests.fixtures.rows import ago, from_now, state
+from tests.fixtures.processes import race, run_django_script
 
 
 def scheduled(at: dt.datetime, name: str = "Scheduled") -> StateCreate:
@@ -133,15 +132,7 @@ _LATE_STATES_PER_RUN = textwrap.dedent(
 
 def test_two_service_processes_mark_each_run_once(scratch_database_env) -> None:
     run_django_script(_SEED, scratch_database_env)
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _MARK], cwd=REPO_ROOT, env=scratch_database_env, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
-    for worker in workers:
-        _, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err[-3000:]
+    race(_MARK, scratch_database_env, 2)
 
     # Every run has exactly one Late state, and none is left unmarked.
     assert run_django_script(_LATE_STATES_PER_RUN, scratch_database_env).split() == ["[1]", "0"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 import types
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ import pytest
 
 from api.services import launcher, leadership
 from api.services.base import LoopService
+from tests.fixtures.polling import wait_for
 
 
 @pytest.mark.parametrize(
@@ -52,16 +52,6 @@ class _Recorder:
         with self.lock:
             self.calls += 1
             return self.calls
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    """Poll ``condition`` until true or ``timeout`` seconds passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +26,9 @@ from api.crud import locks
 from api.models import ServiceLease
 from api.services import launcher, leadership
 from api.services.base import LoopService
-from tests.multiprocess import orion_serve, wait_until
-from tests.services.conftest import REPO_ROOT, run_django_script
+from tests.fixtures.polling import wait_for
+from tests.multiprocess import orion_serve
+from tests.fixtures.processes import DJANGO_PRELUDE, race, run_django_script
 
 # A lease far longer than any test, so no keeper renews during one (renewal is exercised
 # by the process tests).
@@ -59,7 +58,7 @@ def die(leader: leadership.Leadership) -> None:
         try:
             other.execute(f"SELECT pg_terminate_backend(pid) {holder}", params)
             # Termination is asynchronous: the process is dead once its session is gone.
-            assert wait_until(lambda: other.execute(f"SELECT count(*) {holder}", params).fetchone() == (0,), 30)
+            assert wait_for(lambda: other.execute(f"SELECT count(*) {holder}", params).fetchone() == (0,), 30)
         finally:
             other.close()
     else:
@@ -199,25 +198,25 @@ def test_a_killed_leader_is_replaced_and_no_run_is_scheduled_twice(scratch_datab
     first = seed_deployment(env, "before")
     with orion_serve(env, tmp_path / "serve.log", 2) as server:
         workers = set(server.wait_healthy(2).values())
-        assert wait_until(lambda: leaders(server.log(), "Scheduler"), 60), server.log_tail()
-        assert wait_until(lambda: first in run_counts(env), 60), server.log_tail()
+        assert wait_for(lambda: leaders(server.log(), "Scheduler"), 60), server.log_tail()
+        assert wait_for(lambda: first in run_counts(env), 60), server.log_tail()
         [leader] = leaders(server.log(), "Scheduler")
         assert leader in workers
         # Exactly one worker runs it; the other stands by.
         [survivor] = workers - {leader}
-        assert wait_until(lambda: f"orion.services: Scheduler: another process runs it; pid {survivor} stands by" in server.log(), 30)
+        assert wait_for(lambda: f"orion.services: Scheduler: another process runs it; pid {survivor} stands by" in server.log(), 30)
 
         os.kill(leader, signal.SIGKILL)
         second = seed_deployment(env, "after")
-        assert wait_until(lambda: len(leaders(server.log(), "Scheduler")) >= 2, 60), server.log_tail()
+        assert wait_for(lambda: len(leaders(server.log(), "Scheduler")) >= 2, 60), server.log_tail()
         assert leaders(server.log(), "Scheduler")[1] == survivor
-        assert wait_until(lambda: second in run_counts(env), 60), server.log_tail()
+        assert wait_for(lambda: second in run_counts(env), 60), server.log_tail()
         # The supervisor restarts the killed worker; it finds the service taken.
-        replacement = wait_until(lambda: set(server.worker_pids().values()) - workers, 60)
+        replacement = wait_for(lambda: set(server.worker_pids().values()) - workers, 60)
         assert replacement, server.log_tail()
         [replacement_pid] = replacement
         stands_by = f"orion.services: Scheduler: another process runs it; pid {replacement_pid} stands by"
-        assert wait_until(lambda: stands_by in server.log(), 60), server.log_tail()
+        assert wait_for(lambda: stands_by in server.log(), 60), server.log_tail()
 
     counts = run_counts(env)
     for deployment in (first, second):
@@ -238,21 +237,7 @@ _RACE = textwrap.dedent(
 def test_schedulers_racing_without_election_never_schedule_a_run_twice(scratch_database_env) -> None:
     env = scratch_database_env
     deployments = [seed_deployment(env, f"race-{i}") for i in range(3)]
-    prelude = "import os, django\nos.environ['DJANGO_SETTINGS_MODULE'] = 'orion_project.settings'\ndjango.setup()\n"
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", prelude + "PASSES = 5\n" + _RACE],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    for racer in racers:
-        _, err = racer.communicate(timeout=120)
-        assert racer.returncode == 0, err[-3000:]
+    race(DJANGO_PRELUDE + "PASSES = 5\n" + _RACE, env, 3)
     counts = run_counts(env)
     assert set(counts) == set(deployments)
     assert len({counts[d] for d in deployments}) == 1, counts  # same schedule, same runs

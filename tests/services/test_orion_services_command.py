@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 
-from tests.services.conftest import REPO_ROOT, run_django_script
+from tests.fixtures.processes import REPO_ROOT, run_django_script, run_manage
 
 _SEED_LATE_RUN = textwrap.dedent(
     """
@@ -47,14 +47,7 @@ SERVICE_FLAGS = {
 
 def test_list_shows_each_service_and_its_flag(scratch_database_env) -> None:
     env = {**scratch_database_env, "PREFECT_API_SERVICES_LATE_RUNS_ENABLED": "false"}
-    done = subprocess.run(
-        [sys.executable, "manage.py", "orion_services", "--list"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_manage(env, "orion_services", "--list", timeout=60)
 
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())

@@ -6,7 +6,7 @@ import datetime as dt
 
 from api.schemas.states import StateCreate
 from api.services.pause_expirations import FailExpiredPauses
-from tests.services.conftest import ago, from_now, state
+from tests.fixtures.rows import ago, from_now, state
 
 
 def paused(timeout: dt.datetime | None = None) -> StateCreate:

@@ -24,8 +24,7 @@ from django.utils.module_loading import import_string
 
 from api.services import launcher
 from tests.compat import harness
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.processes import REPO_ROOT, run_manage
 API_TABLES = {"flow", "flow_run", "task_run", "block_type", "deployment", "log"}
 STARTED = re.compile(r"Starting (\w+) \(every")
 
@@ -191,14 +190,7 @@ def test_runserver_serves_the_same_app(tmp_path: Path, fresh_database: str, relo
 )
 def test_management_commands_never_start_services(tmp_path: Path, fresh_database: str, args: list[str]) -> None:
     env = environment(tmp_path, fresh_database)
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage(env, *args)
     assert result.returncode == 0, result.stderr
     assert STARTED.findall(result.stdout + result.stderr) == []
     if args[0] == "shell":

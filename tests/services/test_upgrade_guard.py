@@ -15,7 +15,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from api.checks import check_database_not_newer
 from api.crud import schema_version
 from tests.compat import harness
-from tests.services.conftest import REPO_ROOT, run_django_script
+from tests.fixtures.processes import REPO_ROOT, run_django_script, run_manage
 
 FUTURE = "0999_from_a_newer_release"
 RECORD_FUTURE = (
@@ -41,12 +41,6 @@ def test_only_our_unknown_migrations_count() -> None:
     assert f"api.{FUTURE}" in error.msg
     # Without a database to check (plain ``manage.py check``) nothing is queried.
     assert check_database_not_newer(databases=None) == []
-
-
-def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_a_server_refuses_a_newer_database_with_one_line(scratch_database_env, tmp_path: Path) -> None:

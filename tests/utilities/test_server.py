@@ -30,6 +30,7 @@ from api.models import Flow
 from api.schemas.base import DateTime, PrefectBaseModel
 from api.server import api_urlpatterns, create_orion_api
 from api.utilities.server import OrionRouter, method_paths_from_routes, response_scoped_dependency
+from tests.fixtures.rows import new_flow
 
 
 class Item(PrefectBaseModel):
@@ -232,7 +233,7 @@ def test_write_is_committed_before_the_response_starts() -> None:
     @router.post("/write", status_code=201)
     def write(request: HttpRequest) -> str:
         write_transaction(request)
-        Flow.objects.create(name=name)
+        new_flow(name)
         return "ok"
 
     seen: list[Any] = []
@@ -254,7 +255,7 @@ def test_view_failure_rolls_back_its_writes(
     @router.post("/write-then-fail")
     def write_then_fail(request: HttpRequest) -> str:
         write_transaction(request)
-        Flow.objects.create(name="rolled-back")
+        new_flow("rolled-back")
         raise error
 
     serve(router)
@@ -270,7 +271,7 @@ def test_validation_failure_after_a_write_rolls_back(client: Client, serve: Call
     @router.post("/write-bad-result")
     def write_bad_result(request: HttpRequest) -> int:
         write_transaction(request)
-        Flow.objects.create(name="bad-result")
+        new_flow("bad-result")
         return "not an int"  # type: ignore[return-value]
 
     serve(router)

@@ -1,0 +1,109 @@
+"""``api.crud.deployments`` and ``api.crud.scheduling``: upsert by (flow, name), queue
+placement, auto-scheduled runs (idempotent, dropped when the schedule goes off), runs
+from a deployment, and the scheduler's choice of deployments needing runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from api import models
+from api.crud import deployments as crud
+from api.crud import scheduling
+from api.schemas.actions import DeploymentCreate, DeploymentFlowRunCreate
+from tests.fixtures.rows import (
+    REFUSED,
+    new_deployment,
+    new_flow,
+    new_flow_run,
+    new_work_pool,
+    schedule_runs,
+    state,
+)
+
+pytestmark = pytest.mark.django_db
+
+HOURLY = {"interval": 3600}
+
+
+def test_creating_the_same_flow_and_name_updates_only_the_keys_sent():
+    flow = new_flow()
+    first, created = crud.create_deployment(DeploymentCreate(flow_id=flow.id, name="d", tags=["a"], parameters={"x": 1}))
+    again, created_again = crud.create_deployment(DeploymentCreate(flow_id=flow.id, name="d", tags=["b"]))
+    assert (created, created_again, again.id) == (True, False, first.id)
+    again.refresh_from_db()
+    assert (again.tags, again.parameters) == (["b"], {"x": 1})
+    assert crud.read_deployment_by_name(flow.name, "d").id == first.id
+    assert crud.read_deployment_by_name(flow.name, "nope") is None
+
+
+def test_a_deployment_of_an_unknown_pool_or_flow_is_refused():
+    flow = new_flow()
+    with pytest.raises(REFUSED):
+        new_deployment(flow, work_pool_name="no-such-pool")
+    with pytest.raises(REFUSED):
+        crud.create_deployment(DeploymentCreate(flow_id=uuid.uuid4(), name="d"))
+    assert not models.Deployment.objects.exists()
+
+
+def test_queue_placement_follows_pool_and_queue_names():
+    pool = new_work_pool("placing")
+    in_pool_default = new_deployment(work_pool_name="placing")
+    named = new_deployment(work_pool_name="placing", work_queue_name="gpu")
+    agent = new_deployment(work_queue_name="legacy")
+    nowhere = new_deployment()
+    assert in_pool_default.work_queue_id == pool.default_queue_id
+    assert (named.work_queue.work_pool_id, named.work_queue_name) == (pool.id, "gpu")
+    assert agent.work_queue.work_pool.name == "default-agent-pool"
+    assert nowhere.work_queue_id is None
+
+
+def test_scheduling_twice_fills_no_slot_twice_and_switching_off_drops_future_runs():
+    deployment = new_deployment(schedule=HOURLY)
+    start = timezone.now()
+    runs = schedule_runs(deployment, start_time=start, end_time=start + dt.timedelta(hours=5), min_runs=3, max_runs=5)
+    assert runs and all(run.auto_scheduled and run.state_type == "SCHEDULED" for run in runs)
+    assert schedule_runs(deployment, start_time=start, end_time=start + dt.timedelta(hours=5), min_runs=3, max_runs=5) == []
+    manual = new_flow_run(deployment.flow, state("SCHEDULED", state_details={"scheduled_time": start.isoformat()}), deployment_id=deployment.id)
+
+    assert crud.set_schedule_active(deployment.id, False) is True
+    remaining = models.FlowRun.objects.filter(deployment_id=deployment.id)
+    assert list(remaining.values_list("id", flat=True)) == [manual.id]
+
+
+def test_delete_takes_its_scheduled_runs_but_keeps_started_ones():
+    deployment = new_deployment(schedule=HOURLY)
+    scheduled_runs = schedule_runs(deployment, min_runs=2, max_runs=2)
+    started = new_flow_run(deployment.flow, state("RUNNING"), deployment_id=deployment.id)
+    assert crud.delete_deployment(deployment.id) is True
+    assert crud.delete_deployment(deployment.id) is False
+    assert not models.FlowRun.objects.filter(pk__in=[r.id for r in scheduled_runs]).exists()
+    assert models.FlowRun.objects.filter(pk=started.pk).exists()
+
+
+def test_a_run_from_a_deployment_overlays_parameters_and_unites_tags():
+    deployment = new_deployment(parameters={"a": 1, "b": 2}, tags=["dep"], work_queue_name="q")
+    run, created = crud.create_flow_run_from_deployment(
+        deployment, DeploymentFlowRunCreate(parameters={"b": 3}, tags=["run"])
+    )
+    assert created and run.parameters == {"a": 1, "b": 3}
+    assert set(run.tags) == {"dep", "run"} and run.work_queue_name == "q"
+
+
+def test_the_scheduler_picks_active_deployments_short_of_runs():
+    now = timezone.now()
+    short = new_deployment(schedule=HOURLY)
+    full = new_deployment(schedule=HOURLY)
+    schedule_runs(full, start_time=now, end_time=now + dt.timedelta(hours=10), min_runs=5, max_runs=10)
+    new_deployment(schedule=HOURLY, is_schedule_active=False)
+    new_deployment()  # no schedule
+
+    needing = scheduling.deployment_ids_needing_runs(now, min_runs=3, min_scheduled_time=dt.timedelta(hours=1), limit=10)
+    assert needing == [short.id]
+    recent = scheduling.recently_updated_deployment_ids(now - dt.timedelta(minutes=1), limit=10)
+    assert set(recent) == {short.id, full.id}
+    lower, higher = sorted([short.id, full.id])
+    assert scheduling.recently_updated_deployment_ids(now - dt.timedelta(minutes=1), limit=10, after_id=lower) == [higher]
