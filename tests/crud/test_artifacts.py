@@ -11,7 +11,7 @@ from api import models
 from api.crud import artifacts as crud
 from api.schemas.actions import ArtifactUpdate
 from api.schemas.sorting import ArtifactSort
-from tests.fixtures.rows import new_artifact, new_flow_run
+from tests.fixtures.rows import new_artifact, new_flow_run, not_found
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,11 @@ pytestmark = pytest.mark.django_db
 def test_metadata_is_stored_under_its_model_name_and_updated_partially():
     row = new_artifact(key="k", data={"x": 1}, metadata_={"a": "b"})
     assert row.metadata == {"a": "b"}
-    assert crud.update_artifact(row.id, ArtifactUpdate(metadata_={"c": "d"})) is True
+    crud.update_artifact(row.id, ArtifactUpdate(metadata_={"c": "d"}))
     row.refresh_from_db()
     assert (row.metadata, row.data) == ({"c": "d"}, {"x": 1})
-    assert crud.update_artifact(uuid.uuid4(), ArtifactUpdate(data=1)) is False
+    with not_found("Artifact not found."):
+        crud.update_artifact(uuid.uuid4(), ArtifactUpdate(data=1))
 
 
 def test_artifacts_are_sorted_and_paged():
@@ -44,4 +45,7 @@ def test_deleting_run_artifacts_reports_the_storage_blocks_they_named():
     deleted, storage_ids = crud.delete_run_artifacts(models.Artifact.objects.filter(flow_run_id=run.id))
     assert (deleted, storage_ids) == (3, {storage})
     assert list(models.Artifact.objects.values_list("id", flat=True)) == [kept.id]
-    assert crud.delete_artifact(kept.id) is True and crud.delete_artifact(kept.id) is False
+    crud.delete_artifact(kept.id)
+    assert not models.Artifact.objects.exists()
+    with not_found("Artifact not found."):
+        crud.delete_artifact(kept.id)

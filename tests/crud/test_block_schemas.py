@@ -60,6 +60,6 @@ def test_schemas_are_read_newest_first_and_filtered_by_capability():
 
 def test_deleting_a_schema_deletes_its_documents():
     document = new_block_document()
-    crud.delete_block_schema(document.block_schema)
+    crud.delete_block_schema(document.block_schema_id)
     assert crud.read_block_schema(document.block_schema_id) is None
     assert not models.BlockDocument.objects.filter(pk=document.pk).exists()

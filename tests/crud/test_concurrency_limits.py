@@ -9,7 +9,7 @@ import pytest
 
 from api.crud import concurrency_limits as crud
 from api.schemas.actions import ConcurrencyLimitCreate
-from tests.fixtures.rows import new_concurrency_limit, set_columns
+from tests.fixtures.rows import new_concurrency_limit, not_found, set_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def test_creating_an_existing_tag_changes_its_limit_and_keeps_its_slots():
     set_columns(first, active_slots=[slot])
     again = crud.create_concurrency_limit(ConcurrencyLimitCreate(tag="db", concurrency_limit=5))
     assert again.id == first.id
-    row = crud.read_concurrency_limit_by_tag("db")
+    row = crud.get_concurrency_limit_by_tag("db")
     assert (row.concurrency_limit, row.active_slots) == (5, [slot])
 
 
@@ -35,20 +35,24 @@ def test_limits_are_paged_in_tag_order():
 
 def test_reset_replaces_slots_and_reports_unknown_tags():
     new_concurrency_limit("q", 3)
-    set_columns(crud.read_concurrency_limit_by_tag("q"), active_slots=[str(uuid.uuid4())])
+    set_columns(crud.get_concurrency_limit_by_tag("q"), active_slots=[str(uuid.uuid4())])
     keep = uuid.uuid4()
-    assert crud.reset_concurrency_limit_by_tag("q", slot_override=[keep]) is True
-    assert crud.read_concurrency_limit_by_tag("q").active_slots == [str(keep)]
-    assert crud.reset_concurrency_limit_by_tag("q") is True
-    assert crud.read_concurrency_limit_by_tag("q").active_slots == []
-    assert crud.reset_concurrency_limit_by_tag("missing") is False
+    crud.reset_concurrency_limit_by_tag("q", slot_override=[keep])
+    assert crud.get_concurrency_limit_by_tag("q").active_slots == [str(keep)]
+    crud.reset_concurrency_limit_by_tag("q")
+    assert crud.get_concurrency_limit_by_tag("q").active_slots == []
+    with not_found("Concurrency limit not found"):
+        crud.reset_concurrency_limit_by_tag("missing")
 
 
 def test_deletes_say_whether_anything_was_deleted():
     row = new_concurrency_limit("gone", 1)
     new_concurrency_limit("by-tag", 1)
-    assert crud.delete_concurrency_limit(row.id) is True
-    assert crud.delete_concurrency_limit(row.id) is False
-    assert crud.read_concurrency_limit(row.id) is None
-    assert crud.delete_concurrency_limit_by_tag("by-tag") is True
-    assert crud.delete_concurrency_limit_by_tag("by-tag") is False
+    crud.delete_concurrency_limit(row.id)
+    with not_found("Concurrency limit not found"):
+        crud.delete_concurrency_limit(row.id)
+    with not_found("Concurrency limit not found"):
+        crud.get_concurrency_limit(row.id)
+    crud.delete_concurrency_limit_by_tag("by-tag")
+    with not_found("Concurrency limit not found"):
+        crud.delete_concurrency_limit_by_tag("by-tag")

@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from api import models
@@ -15,11 +16,11 @@ from api.crud import deployments as crud
 from api.crud import scheduling
 from api.schemas.actions import DeploymentCreate, DeploymentFlowRunCreate
 from tests.fixtures.rows import (
-    REFUSED,
     new_deployment,
     new_flow,
     new_flow_run,
     new_work_pool,
+    not_found,
     schedule_runs,
     state,
 )
@@ -36,15 +37,16 @@ def test_creating_the_same_flow_and_name_updates_only_the_keys_sent():
     assert (created, created_again, again.id) == (True, False, first.id)
     again.refresh_from_db()
     assert (again.tags, again.parameters) == (["b"], {"x": 1})
-    assert crud.read_deployment_by_name(flow.name, "d").id == first.id
-    assert crud.read_deployment_by_name(flow.name, "nope") is None
+    assert crud.get_deployment_by_name(flow.name, "d").id == first.id
+    with not_found("Deployment not found"):
+        crud.get_deployment_by_name(flow.name, "nope")
 
 
 def test_a_deployment_of_an_unknown_pool_or_flow_is_refused():
     flow = new_flow()
-    with pytest.raises(REFUSED):
+    with not_found('Work pool "no-such-pool" not found.'):
         new_deployment(flow, work_pool_name="no-such-pool")
-    with pytest.raises(REFUSED):
+    with pytest.raises(IntegrityError):
         crud.create_deployment(DeploymentCreate(flow_id=uuid.uuid4(), name="d"))
     assert not models.Deployment.objects.exists()
 
@@ -69,7 +71,7 @@ def test_scheduling_twice_fills_no_slot_twice_and_switching_off_drops_future_run
     assert schedule_runs(deployment, start_time=start, end_time=start + dt.timedelta(hours=5), min_runs=3, max_runs=5) == []
     manual = new_flow_run(deployment.flow, state("SCHEDULED", state_details={"scheduled_time": start.isoformat()}), deployment_id=deployment.id)
 
-    assert crud.set_schedule_active(deployment.id, False) is True
+    crud.set_schedule_active(deployment.id, False)
     remaining = models.FlowRun.objects.filter(deployment_id=deployment.id)
     assert list(remaining.values_list("id", flat=True)) == [manual.id]
 
@@ -78,8 +80,9 @@ def test_delete_takes_its_scheduled_runs_but_keeps_started_ones():
     deployment = new_deployment(schedule=HOURLY)
     scheduled_runs = schedule_runs(deployment, min_runs=2, max_runs=2)
     started = new_flow_run(deployment.flow, state("RUNNING"), deployment_id=deployment.id)
-    assert crud.delete_deployment(deployment.id) is True
-    assert crud.delete_deployment(deployment.id) is False
+    crud.delete_deployment(deployment.id)
+    with not_found("Deployment not found"):
+        crud.delete_deployment(deployment.id)
     assert not models.FlowRun.objects.filter(pk__in=[r.id for r in scheduled_runs]).exists()
     assert models.FlowRun.objects.filter(pk=started.pk).exists()
 

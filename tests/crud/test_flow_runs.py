@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import IntegrityError
 
 from api import models
 from api.crud import flow_runs as crud
 from api.crud.logs import create_logs
 from api.schemas.actions import FlowRunCreate, FlowRunUpdate, LogCreate
-from tests.fixtures.rows import REFUSED, new_artifact, new_flow, new_flow_run, new_task_run, state
+from tests.fixtures.rows import new_artifact, new_flow, new_flow_run, new_task_run, not_found, state
 
 pytestmark = pytest.mark.django_db
 
@@ -34,17 +35,18 @@ def test_a_run_gets_a_generated_name_and_pending_state():
 
 
 def test_a_run_of_an_unknown_flow_is_refused():
-    with pytest.raises(REFUSED):
+    with pytest.raises(IntegrityError):
         crud.create_flow_run(FlowRunCreate(flow_id=uuid.uuid4()))
     assert not models.FlowRun.objects.exists()
 
 
 def test_update_writes_only_the_keys_sent():
     run = new_flow_run(name="before", tags=["t"], parameters={"x": 1})
-    assert crud.update_flow_run(run.id, FlowRunUpdate(name="after")) is True
+    crud.update_flow_run(run.id, FlowRunUpdate(name="after"))
     run.refresh_from_db()
     assert (run.name, run.tags, run.parameters) == ("after", ["t"], {"x": 1})
-    assert crud.update_flow_run(uuid.uuid4(), FlowRunUpdate(name="x")) is False
+    with not_found("Flow run not found"):
+        crud.update_flow_run(uuid.uuid4(), FlowRunUpdate(name="x"))
 
 
 def test_delete_takes_task_runs_states_logs_and_artifacts_and_detaches_subflows():
@@ -54,8 +56,9 @@ def test_delete_takes_task_runs_states_logs_and_artifacts_and_detaches_subflows(
     create_logs([LogCreate(name="l", level=20, message="m", timestamp=run.created, flow_run_id=run.id)])
     new_artifact(flow_run_id=run.id, data=1)
 
-    assert crud.delete_flow_run(run.id) is True
-    assert crud.delete_flow_run(run.id) is False
+    crud.delete_flow_run(run.id)
+    with not_found("Flow run not found"):
+        crud.delete_flow_run(run.id)
     for model in (models.TaskRun, models.FlowRunState, models.Log, models.Artifact):
         assert not model.objects.filter(flow_run_id=run.pk).exists(), model.__name__
     subflow.refresh_from_db()

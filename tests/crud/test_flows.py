@@ -10,7 +10,7 @@ import pytest
 from api import models
 from api.crud import flows as crud
 from api.schemas.actions import FlowCreate, FlowUpdate
-from tests.fixtures.rows import new_deployment, new_flow, new_flow_run, new_task_run
+from tests.fixtures.rows import new_deployment, new_flow, new_flow_run, new_task_run, not_found
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +19,20 @@ def test_creating_a_taken_name_returns_the_stored_flow_untouched():
     first, created = crud.create_flow(FlowCreate(name="etl", tags=["a"]))
     again, created_again = crud.create_flow(FlowCreate(name="etl", tags=["b"]))
     assert (created, created_again, again.id, again.tags) == (True, False, first.id, ["a"])
-    assert crud.read_flow_by_name("etl").id == first.id
-    assert crud.read_flow_by_name("ETL") is None and crud.read_flow(uuid.uuid4()) is None
+    assert crud.get_flow_by_name("etl").id == first.id
+    with not_found("Flow not found"):
+        crud.get_flow_by_name("ETL")
+    with not_found("Flow not found"):
+        crud.get_flow(uuid.uuid4())
 
 
 def test_update_writes_only_the_keys_sent():
     flow = new_flow("tagged", tags=["old"])
-    assert crud.update_flow(flow.id, FlowUpdate(tags=["new"])) is True
+    crud.update_flow(flow.id, FlowUpdate(tags=["new"]))
     flow.refresh_from_db()
     assert (flow.name, flow.tags) == ("tagged", ["new"])
-    assert crud.update_flow(uuid.uuid4(), FlowUpdate(tags=[])) is False
+    with not_found("Flow not found"):
+        crud.update_flow(uuid.uuid4(), FlowUpdate(tags=[]))
 
 
 def test_delete_takes_runs_task_runs_states_and_deployments_along():
@@ -38,8 +42,9 @@ def test_delete_takes_runs_task_runs_states_and_deployments_along():
     deployment = new_deployment(flow)
     kept = new_flow_run()
 
-    assert crud.delete_flow(flow.id) is True
-    assert crud.delete_flow(flow.id) is False
+    crud.delete_flow(flow.id)
+    with not_found("Flow not found"):
+        crud.delete_flow(flow.id)
     assert not models.FlowRun.objects.filter(pk=run.pk).exists()
     assert not models.TaskRun.objects.filter(pk=task.pk).exists()
     assert not models.FlowRunState.objects.filter(flow_run_id=run.pk).exists()

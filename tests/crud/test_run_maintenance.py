@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.crud import run_maintenance as crud
-from api.crud.concurrency_limits import read_concurrency_limit_by_tag
+from api.crud.concurrency_limits import get_concurrency_limit_by_tag
 from api.crud.logs import create_logs
 from api.schemas.actions import LogCreate
 from tests.fixtures.rows import (
@@ -96,6 +96,6 @@ def test_leaked_slots_are_released_and_live_ones_kept():
     set_columns(limit, active_slots=[str(live.id), str(done.id), str(uuid.uuid4())])
     with transaction.atomic():
         assert crud.release_leaked_concurrency_slots(timezone.now()) == 2
-    assert read_concurrency_limit_by_tag("db").active_slots == [str(live.id)]
+    assert get_concurrency_limit_by_tag("db").active_slots == [str(live.id)]
     with transaction.atomic():
         assert crud.release_leaked_concurrency_slots(timezone.now()) == 0

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import IntegrityError
 
 from api import models
 from api.crud import task_runs as crud
 from api.schemas.actions import TaskRunCreate, TaskRunUpdate
-from tests.fixtures.rows import REFUSED, new_flow_run, new_task_run, state
+from tests.fixtures.rows import new_flow_run, new_task_run, not_found, state
 
 pytestmark = pytest.mark.django_db
 
@@ -26,25 +27,28 @@ def test_the_same_keys_return_the_existing_task_run():
 
 
 def test_a_task_run_of_an_unknown_flow_run_is_refused():
-    with pytest.raises(REFUSED):
+    with pytest.raises(IntegrityError):
         crud.create_task_run(TaskRunCreate(flow_run_id=uuid.uuid4(), task_key="k", dynamic_key="0"))
 
 
 def test_update_and_delete_report_missing_task_runs():
     task = new_task_run(new_flow_run(), name="before", tags=["t"])
-    assert crud.update_task_run(task.id, TaskRunUpdate(name="after")) is True
+    crud.update_task_run(task.id, TaskRunUpdate(name="after"))
     task.refresh_from_db()
     assert (task.name, task.tags) == ("after", ["t"])
-    assert crud.update_task_run(uuid.uuid4(), TaskRunUpdate(name="x")) is False
-    assert crud.read_task_run(uuid.uuid4()) is None
+    with not_found("Task run not found"):
+        crud.update_task_run(uuid.uuid4(), TaskRunUpdate(name="x"))
+    with not_found("Task not found"):
+        crud.get_task_run(uuid.uuid4())
 
 
 def test_delete_takes_states_and_detaches_subflow_runs():
     parent = new_flow_run(initial=state("RUNNING"))
     task = new_task_run(parent, state("RUNNING"))
     subflow = new_flow_run(initial=state("RUNNING"), parent_task_run_id=task.id)
-    assert crud.delete_task_run(task.id) is True
-    assert crud.delete_task_run(task.id) is False
+    crud.delete_task_run(task.id)
+    with not_found("Task not found"):
+        crud.delete_task_run(task.id)
     assert not models.TaskRunState.objects.filter(task_run_id=task.pk).exists()
     subflow.refresh_from_db()
     assert subflow.parent_task_run_id is None

@@ -7,8 +7,10 @@ import pytest
 
 from api import models
 from api.crud import work_pools as crud
+from api.crud import work_queues, workers
+from api.errors import ConflictError
 from api.schemas.actions import WorkPoolCreate, WorkQueueCreate
-from tests.fixtures.rows import REFUSED, new_work_pool, new_work_queue
+from tests.fixtures.rows import new_work_pool, new_work_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +22,12 @@ def _priorities(pool: models.WorkPool) -> list[tuple[str, int]]:
 def test_a_pool_comes_with_its_default_queue_and_a_taken_name_is_refused():
     pool = new_work_pool("p")
     assert _priorities(pool) == [("default", 1)] and pool.default_queue.name == "default"
-    with pytest.raises(REFUSED):
+    with pytest.raises(ConflictError) as taken_pool:
         crud.create_work_pool(WorkPoolCreate(name="p"))
-    with pytest.raises(REFUSED):
-        crud.create_work_queue(pool, WorkQueueCreate(name="default"))
+    assert taken_pool.value.detail == "A work pool with this name already exists."
+    with pytest.raises(ConflictError) as taken_queue:
+        work_queues.create_work_queue(WorkQueueCreate(name="default"), pool=pool)
+    assert taken_queue.value.detail == "A work queue with this name already exists."
 
 
 def test_new_queues_go_last_unless_placed_and_priorities_stay_dense():
@@ -33,7 +37,7 @@ def test_new_queues_go_last_unless_placed_and_priorities_stay_dense():
     new_work_queue("p", "z", priority=99)  # past the end: last
     assert _priorities(pool) == [("a", 1), ("default", 2), ("b", 3), ("z", 4)]
 
-    crud.delete_work_queue(crud.read_pool_queue(pool, "b"))
+    work_queues.delete_work_queue(work_queues.read_pool_queue(pool, "b"))
     assert _priorities(pool) == [("a", 1), ("default", 2), ("z", 3)]
 
 
@@ -46,7 +50,7 @@ def test_the_default_agent_pool_is_made_once():
 def test_deleting_a_pool_takes_its_queues_and_workers():
     pool = new_work_pool("doomed")
     new_work_queue("doomed", "q")
-    crud.worker_heartbeat(pool, "w")
+    workers.worker_heartbeat(pool, "w")
     crud.delete_work_pool(pool)
     assert not models.WorkQueue.objects.filter(work_pool_id=pool.id).exists()
     assert not models.Worker.objects.filter(work_pool_id=pool.id).exists()
@@ -54,10 +58,10 @@ def test_deleting_a_pool_takes_its_queues_and_workers():
 
 def test_a_worker_heartbeat_upserts_one_row_per_name():
     pool = new_work_pool("p")
-    crud.worker_heartbeat(pool, "w")
+    workers.worker_heartbeat(pool, "w")
     first = models.Worker.objects.get(work_pool=pool, name="w").last_heartbeat_time
-    crud.worker_heartbeat(pool, "w")
-    crud.worker_heartbeat(pool, "other")
-    workers = crud.read_workers(pool, None, limit=10, offset=0)
-    assert [w.name for w in workers] == ["other", "w"]
+    workers.worker_heartbeat(pool, "w")
+    workers.worker_heartbeat(pool, "other")
+    listed = workers.read_workers(pool, None, limit=10, offset=0)
+    assert [w.name for w in listed] == ["other", "w"]
     assert models.Worker.objects.get(work_pool=pool, name="w").last_heartbeat_time >= first

@@ -11,7 +11,7 @@ from django.utils import timezone
 from api import models
 from api.crud import work_queues as crud
 from api.schemas.actions import WorkQueueCreate
-from tests.fixtures.rows import ago, from_now, new_flow_run, scheduled, set_columns, state
+from tests.fixtures.rows import ago, from_now, new_flow_run, not_found, scheduled, set_columns, state
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,9 @@ def test_agent_queues_go_last_in_the_default_agent_pool(queue):
     assert queue.work_pool.name == "default-agent-pool"
     # The requested priority is ignored: the pool's default queue keeps first place.
     assert queue.priority == 2
-    assert crud.read_work_queue_by_name("agents").id == queue.id
-    assert crud.read_work_queue_by_name("nope") is None
+    assert crud.get_work_queue_by_name("agents").id == queue.id
+    with not_found("work queue not found"):
+        crud.get_work_queue_by_name("nope")
 
 
 def test_agents_get_scheduled_runs_soonest_first_up_to_the_cutoff(queue):
