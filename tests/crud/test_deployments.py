@@ -1,19 +1,15 @@
-"""``api.crud.deployments`` and ``api.crud.scheduling``: upsert by (flow, name), queue
-placement, auto-scheduled runs (idempotent, dropped when the schedule goes off), runs
-from a deployment, and the scheduler's choice of deployments needing runs."""
+"""``api.crud.deployments``: upsert by (flow, name), queue placement, deletes that take
+the scheduled runs along, and runs from a deployment."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import pytest
 from django.db import IntegrityError
-from django.utils import timezone
 
 from api import models
 from api.crud import deployments as crud
-from api.crud import scheduling
 from api.schemas.actions import DeploymentCreate, DeploymentFlowRunCreate
 from tests.fixtures.rows import (
     new_deployment,
@@ -63,18 +59,6 @@ def test_queue_placement_follows_pool_and_queue_names():
     assert nowhere.work_queue_id is None
 
 
-def test_scheduling_twice_fills_no_slot_twice_and_switching_off_drops_future_runs():
-    deployment = new_deployment(schedule=HOURLY)
-    start = timezone.now()
-    runs = schedule_runs(deployment, start_time=start, end_time=start + dt.timedelta(hours=5), min_runs=3, max_runs=5)
-    assert runs and all(run.auto_scheduled and run.state_type == "SCHEDULED" for run in runs)
-    assert schedule_runs(deployment, start_time=start, end_time=start + dt.timedelta(hours=5), min_runs=3, max_runs=5) == []
-    manual = new_flow_run(deployment.flow, state("SCHEDULED", state_details={"scheduled_time": start.isoformat()}), deployment_id=deployment.id)
-
-    crud.set_schedule_active(deployment.id, False)
-    remaining = models.FlowRun.objects.filter(deployment_id=deployment.id)
-    assert list(remaining.values_list("id", flat=True)) == [manual.id]
-
 
 def test_delete_takes_its_scheduled_runs_but_keeps_started_ones():
     deployment = new_deployment(schedule=HOURLY)
@@ -94,19 +78,3 @@ def test_a_run_from_a_deployment_overlays_parameters_and_unites_tags():
     )
     assert created and run.parameters == {"a": 1, "b": 3}
     assert set(run.tags) == {"dep", "run"} and run.work_queue_name == "q"
-
-
-def test_the_scheduler_picks_active_deployments_short_of_runs():
-    now = timezone.now()
-    short = new_deployment(schedule=HOURLY)
-    full = new_deployment(schedule=HOURLY)
-    schedule_runs(full, start_time=now, end_time=now + dt.timedelta(hours=10), min_runs=5, max_runs=10)
-    new_deployment(schedule=HOURLY, is_schedule_active=False)
-    new_deployment()  # no schedule
-
-    needing = scheduling.deployment_ids_needing_runs(now, min_runs=3, min_scheduled_time=dt.timedelta(hours=1), limit=10)
-    assert needing == [short.id]
-    recent = scheduling.recently_updated_deployment_ids(now - dt.timedelta(minutes=1), limit=10)
-    assert set(recent) == {short.id, full.id}
-    lower, higher = sorted([short.id, full.id])
-    assert scheduling.recently_updated_deployment_ids(now - dt.timedelta(minutes=1), limit=10, after_id=lower) == [higher]

@@ -1,5 +1,5 @@
-"""``api.crud.work_pools`` (with queues and workers): a pool comes with its default
-queue, names are unique, priorities stay dense 1..n, deletes cascade, workers upsert."""
+"""``api.crud.work_pools`` (with its queues): a pool comes with its default queue, names
+are unique, priorities stay dense 1..n, deletes cascade."""
 
 from __future__ import annotations
 
@@ -54,14 +54,3 @@ def test_deleting_a_pool_takes_its_queues_and_workers():
     crud.delete_work_pool(pool)
     assert not models.WorkQueue.objects.filter(work_pool_id=pool.id).exists()
     assert not models.Worker.objects.filter(work_pool_id=pool.id).exists()
-
-
-def test_a_worker_heartbeat_upserts_one_row_per_name():
-    pool = new_work_pool("p")
-    workers.worker_heartbeat(pool, "w")
-    first = models.Worker.objects.get(work_pool=pool, name="w").last_heartbeat_time
-    workers.worker_heartbeat(pool, "w")
-    workers.worker_heartbeat(pool, "other")
-    listed = workers.read_workers(pool, None, limit=10, offset=0)
-    assert [w.name for w in listed] == ["other", "w"]
-    assert models.Worker.objects.get(work_pool=pool, name="w").last_heartbeat_time >= first
