@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ import httpx  # noqa: E402 - after the path set-up, like the modules below
 
 from tests.compat import harness  # noqa: E402
 from tests.ui import data  # noqa: E402
-from tests.ui.conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, Page, missing_browser  # noqa: E402
+from tests.ui.conftest import Page, missing_browser, start_chromium  # noqa: E402
 
 # Generous: a page slower than this is broken, not slow.
 PAGE_DEADLINE = 120.0
@@ -61,35 +60,11 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def start_browser(profile: Path) -> Any:
-    """Headless Chromium with a fresh profile and a 1280x800 viewport."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
-    )
-    return driver
-
-
 def fill(server: harness.OrionServer, task_runs: int, logs: int, flow_runs: int) -> dict[str, Any]:
     """Make the load: the big run through the API, the bulk rows with tests/ui/fill_scale.py,
     the log lines through the API in batches (as clients send them)."""
     with httpx.Client(base_url=server.api_url, timeout=300) as api:
-        flow = data.flow(api, "big-flow")
-        run = data.flow_run(api, flow["id"], "big-run", "RUNNING")
-        env = harness.server_environment(server.home, server.db_url, services=False)
-        subprocess.run(
-            [sys.executable, "-m", "tests.ui.fill_scale", run["id"], str(task_runs), str(flow_runs)],
-            cwd=ROOT, env=env, check=True, timeout=1800,
-        )
+        run = data.big_run(server, api, task_runs, flow_runs, timeout=1800)
         for first in range(0, logs, LOG_BATCH):
             lines = [("INFO" if n % 50 else "ERROR", f"log line {n:05d}") for n in range(first, min(first + LOG_BATCH, logs))]
             data.logs(api, run["id"], lines, start_offset=first / 1000)
@@ -271,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             run = fill(server, args.task_runs, args.logs, args.flow_runs)
             print(f"filled in {time.perf_counter() - started:.1f} s", flush=True)
-            driver = start_browser(Path(workdir) / "chromium-profile")
+            driver = start_chromium(Path(workdir) / "chromium-profile")
             page = Page(driver, server.url)
             for _ in range(args.repeat):
                 run_page_round(page, run["id"], args.task_runs, args.logs, results)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -141,62 +141,55 @@ def client_auth_env(orion_server: harness.OrionServer) -> dict[str, str]:
     return {"PREFECT_API_KEY": created.stdout.strip().splitlines()[-1]}
 
 
+# (harness runner, working-directory name) -> that runner bound to the session's server.
+RunnerBinder = Callable[[Callable[..., subprocess.CompletedProcess[str]], str], Callable[..., subprocess.CompletedProcess[str]]]
+
+
 @pytest.fixture(scope="session")
-def run_client(
+def bind_runner(
     prefect_venv: Path,
     orion_server: harness.OrionServer,
     tmp_path_factory: pytest.TempPathFactory,
     client_auth_env: dict[str, str],
-) -> ClientRunner:
+) -> RunnerBinder:
+    """Bind a harness runner (``run_client`` or ``run_cli``) to ``orion_server`` and the
+    client's credentials, with a fresh working directory (its own PREFECT_HOME) per call."""
+
+    def bind(
+        harness_run: Callable[..., subprocess.CompletedProcess[str]], workdir_name: str
+    ) -> Callable[..., subprocess.CompletedProcess[str]]:
+        def run(
+            what: str | Sequence[str],
+            env_extra: Mapping[str, str] | None = None,
+            timeout: float = harness.DEFAULT_CLIENT_TIMEOUT,
+            check: bool = True,
+        ) -> subprocess.CompletedProcess[str]:
+            __tracebackhide__ = True
+            return harness_run(
+                prefect_venv,
+                orion_server.api_url,
+                what,
+                workdir=tmp_path_factory.mktemp(workdir_name),
+                env_extra={**client_auth_env, **(env_extra or {})},
+                timeout=timeout,
+                check=check,
+            )
+
+        return run
+
+    return bind
+
+
+@pytest.fixture(scope="session")
+def run_client(bind_runner: RunnerBinder) -> ClientRunner:
     """Run a Python script with the client's interpreter against ``orion_server``.
 
     Each call gets its own working directory and PREFECT_HOME.
     """
-
-    def run(
-        script: str,
-        env_extra: Mapping[str, str] | None = None,
-        timeout: float = harness.DEFAULT_CLIENT_TIMEOUT,
-        check: bool = True,
-    ) -> subprocess.CompletedProcess[str]:
-        __tracebackhide__ = True
-        return harness.run_client(
-            prefect_venv,
-            orion_server.api_url,
-            script,
-            workdir=tmp_path_factory.mktemp("client"),
-            env_extra={**client_auth_env, **(env_extra or {})},
-            timeout=timeout,
-            check=check,
-        )
-
-    return run
+    return bind_runner(harness.run_client, "client")
 
 
 @pytest.fixture(scope="session")
-def run_cli(
-    prefect_venv: Path,
-    orion_server: harness.OrionServer,
-    tmp_path_factory: pytest.TempPathFactory,
-    client_auth_env: dict[str, str],
-) -> CliRunner:
+def run_cli(bind_runner: RunnerBinder) -> CliRunner:
     """Run ``prefect <args>`` from the client venv against ``orion_server``."""
-
-    def run(
-        args: str | Sequence[str],
-        env_extra: Mapping[str, str] | None = None,
-        timeout: float = harness.DEFAULT_CLIENT_TIMEOUT,
-        check: bool = True,
-    ) -> subprocess.CompletedProcess[str]:
-        __tracebackhide__ = True
-        return harness.run_cli(
-            prefect_venv,
-            orion_server.api_url,
-            args,
-            workdir=tmp_path_factory.mktemp("cli"),
-            env_extra={**client_auth_env, **(env_extra or {})},
-            timeout=timeout,
-            check=check,
-        )
-
-    return run
+    return bind_runner(harness.run_cli, "cli")

@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -42,6 +43,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -486,6 +488,17 @@ def format_process(result: subprocess.CompletedProcess[str]) -> str:
         f"$ {args}\nexit code: {result.returncode}\n"
         f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
     )
+
+
+def last_json_line(result: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON a client script printed on its last line (scripts print their findings as
+    one JSON line, so log output before it does not matter)."""
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines, f"the client printed nothing\n{format_process(result)}"
+    try:
+        return json.loads(lines[-1])
+    except ValueError as exc:
+        raise AssertionError(f"last line is not JSON ({exc})\n{format_process(result)}") from None
 
 
 def _run(

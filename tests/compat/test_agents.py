@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.compat import harness
-from tests.compat.harness import format_process
+from tests.compat.harness import format_process, last_json_line
 
 FLOW_FILE = '''
 from prefect import flow, get_run_logger
@@ -30,16 +30,6 @@ def hello(name: str = "compat"):
     get_run_logger().info("hello from %s", name)
     return name
 '''
-
-
-def last_json_line(result: subprocess.CompletedProcess[str]) -> Any:
-    """The JSON object a client script printed last (its log output comes before)."""
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert lines, f"the client printed nothing\n{format_process(result)}"
-    try:
-        return json.loads(lines[-1])
-    except ValueError as exc:
-        raise AssertionError(f"last line is not JSON ({exc})\n{format_process(result)}") from None
 
 
 def test_interval_and_cron_deployments_get_scheduled_runs(run_client) -> None:

@@ -4,20 +4,8 @@ and the CLI starting up against our server."""
 from __future__ import annotations
 
 import json
-import subprocess
 
-from tests.compat.harness import format_process
-
-
-def last_json_line(result: subprocess.CompletedProcess[str]) -> object:
-    """Parse the last stdout line of a client script (scripts print their findings as
-    one JSON line, so log output before it does not matter)."""
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert lines, f"the client printed nothing\n{format_process(result)}"
-    try:
-        return json.loads(lines[-1])
-    except ValueError as exc:
-        raise AssertionError(f"last line is not JSON ({exc})\n{format_process(result)}") from None
+from tests.compat.harness import format_process, last_json_line
 
 
 def test_client_healthcheck_and_hello(run_client) -> None:

@@ -7,9 +7,10 @@ browser test is skipped, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,28 +65,40 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Orio
 
     The UI is told to find the API at ``/api`` on its own origin.
     """
+    with browser_server(tmp_path_factory.mktemp("ui-server"), {"PREFECT_UI_API_URL": "/api"}) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def browser_server(workdir: Path, env_extra: Mapping[str, str]) -> Iterator[harness.OrionServer]:
+    """A live server (services off) for browser tests; skips the test when there is no browser."""
     problem = missing_browser()
     if problem:
         pytest.skip(problem)
-    server = harness.start_server(
-        tmp_path_factory.mktemp("ui-server"), services=False, env_extra={"PREFECT_UI_API_URL": "/api"}
-    )
+    server = harness.start_server(workdir, services=False, env_extra=env_extra)
     try:
         yield server
     finally:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def api(ui_server: harness.OrionServer) -> Iterator[httpx.Client]:
-    """An HTTP client for the live server's API (raises on error answers)."""
+@contextlib.contextmanager
+def checked_client(base_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client for ``base_url`` that raises on error answers, naming the request."""
 
     def check(response: httpx.Response) -> None:
         if response.is_error:
             response.read()
             raise AssertionError(f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text[:500]}")
 
-    with httpx.Client(base_url=ui_server.api_url, timeout=30, event_hooks={"response": [check]}) as client:
+    with httpx.Client(base_url=base_url, timeout=30, event_hooks={"response": [check]}) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def api(ui_server: harness.OrionServer) -> Iterator[httpx.Client]:
+    """An HTTP client for the live server's API (raises on error answers)."""
+    with checked_client(ui_server.api_url) as client:
         yield client
 
 
@@ -158,6 +171,15 @@ class Page:
 @pytest.fixture(scope="session")
 def browser_driver(ui_server: harness.OrionServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One headless Chromium for the session, with a fresh profile."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def start_chromium(profile: Path) -> Any:
+    """Headless Chromium (Selenium) with a fresh profile and a 1280x800 viewport."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -165,28 +187,32 @@ def browser_driver(ui_server: harness.OrionServer, tmp_path_factory: pytest.Temp
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     # The viewport itself is 1280x800 (the window size would include browser chrome).
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
     )
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    return driver
+
+
+def watched_page(driver: Any, base_url: str, who: str = "the page") -> Iterator[Page]:
+    """The browser on ``base_url`` for one test (a fixture body); fails the test if ``who``
+    logged a console error."""
+    page = Page(driver, base_url)
+    # Leave whatever page an earlier test left open (its server may be gone by now), then
+    # drop what it logged.
+    driver.get("about:blank")
+    page.console_errors()
+    yield page
+    errors = page.console_errors()
+    # Before a module's server stops under the page.
+    driver.get("about:blank")
+    assert not errors, f"{who} logged console errors: {errors}"
 
 
 @pytest.fixture
 def page(browser_driver: Any, ui_server: harness.OrionServer) -> Iterator[Page]:
     """The browser for one test; the test fails if any page logged a console error."""
-    page = Page(browser_driver, ui_server.url)
-    # Leave whatever page an earlier test left open (its server may be gone by now), then
-    # drop what it logged.
-    browser_driver.get("about:blank")
-    page.console_errors()
-    yield page
-    errors = page.console_errors()
-    browser_driver.get("about:blank")
-    assert not errors, f"the page logged console errors: {errors}"
+    yield from watched_page(browser_driver, ui_server.url)

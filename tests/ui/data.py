@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+
+from tests.compat import harness
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
@@ -64,3 +68,17 @@ def logs(api: httpx.Client, flow_run_id: str, messages: list[tuple[str, str]], s
         for index, (level, message) in enumerate(messages)
     ]
     api.post("/logs/", json=body)
+
+
+def big_run(server: harness.OrionServer, api: httpx.Client, task_runs: int, flow_runs: int, timeout: float) -> dict[str, Any]:
+    """A running flow run holding ``task_runs`` task runs, plus ``flow_runs`` runs over the
+    last 30 days; the bulk rows go straight to the database (tests/ui/fill_scale.py), since
+    making them through the API would take the test's whole budget."""
+    flow_row = flow(api, "big-flow")
+    run = flow_run(api, flow_row["id"], "big-run", "RUNNING")
+    env = harness.server_environment(server.home, server.db_url, services=False)
+    subprocess.run(
+        [sys.executable, "-m", "tests.ui.fill_scale", run["id"], str(task_runs), str(flow_runs)],
+        cwd=harness.REPO_ROOT, env=env, check=True, timeout=timeout,
+    )
+    return run

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.ui.conftest import Page
+from tests.ui.helpers import assert_gone, confirm_delete, dismiss_delete, submit
 from tests.ui.test_pages import settle
 
 
@@ -145,11 +146,9 @@ def test_block_catalog_create_edit_and_delete(page: Page, api: httpx.Client, blo
     page.click_text("Edit", "#main a .button")
     page.wait_for(lambda: page.find_all("input[name='extra.region']"), "the edit form")
     fill(page, "input[name='extra.region']", "us")
-    page.click_text("Save", "form button")
-    page.wait_for(lambda: "Type it again" in field_error(page, "extra.token"), "the retype message")
+    submit(page, "Save", lambda: "Type it again" in field_error(page, "extra.token"), "the retype message")
     fill(page, "input[name='extra.token']", "tok2")
-    page.click_text("Save", "form button")
-    page.wait_for(lambda: page.driver.current_url.endswith(f"/blocks/block/{block_id}"), "the block's page after saving")
+    submit(page, "Save", lambda: page.driver.current_url.endswith(f"/blocks/block/{block_id}"), "the block's page after saving")
     stored = api.get(f"/block_documents/{block_id}", params={"include_secrets": True}).json()
     assert stored["data"]["extra"] == {"region": "us", "token": "tok2"}
     assert stored["data"]["password"] == "s3cret"
@@ -160,14 +159,9 @@ def test_block_catalog_create_edit_and_delete(page: Page, api: httpx.Client, blo
     settle(page)
     assert_no_failed_calls(page)
     page.click_text("my-gadget", "#main a")
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Cancel", "dialog button")
-    assert api.get(f"/block_documents/{block_id}").status_code == 200
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Delete", "dialog button")
-    page.wait_for(lambda: page.driver.current_url.endswith("/blocks"), "the blocks list after deleting")
-    with pytest.raises(AssertionError, match="404"):
-        api.get(f"/block_documents/{block_id}")
+    dismiss_delete(page, api, f"/block_documents/{block_id}")
+    confirm_delete(page, "/blocks", "the blocks list after deleting")
+    assert_gone(api, f"/block_documents/{block_id}")
 
 
 @pytest.fixture
@@ -273,11 +267,9 @@ def test_create_and_edit_a_work_pool_with_its_job_variables(page: Page, api: htt
     page.wait_for(lambda: page.find_all("input[name=cpu]"), "the job variables form")
     assert page.find_all("input[name=image]")[0].get_attribute("value") == "python:3.11"
     fill(page, "input[name=cpu]", "0")
-    page.click_text("Create", "form button")
-    page.wait_for(lambda: "at least 1" in field_error(page, "cpu"), "the minimum message")
+    submit(page, "Create", lambda: "at least 1" in field_error(page, "cpu"), "the minimum message")
     fill(page, "input[name=cpu]", "2")
-    page.click_text("Create", "form button")
-    page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{name}"), "the new pool's page")
+    submit(page, "Create", lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{name}"), "the new pool's page")
     stored = api.get(f"/work_pools/{name}").json()
     assert (stored["description"], stored["concurrency_limit"], stored["is_paused"]) == ("GPU boxes", 3, False)
     assert stored["base_job_template"]["variables"]["properties"]["cpu"]["default"] == 2

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 
 from tests.ui import data
 from tests.ui.conftest import Page
+from tests.ui.helpers import assert_gone, confirm_delete
 
 MAX_API_CALLS = 10
 
@@ -110,11 +110,8 @@ def test_cancel_and_delete_a_run(page: Page, api: httpx.Client) -> None:
     page.wait_for(lambda: "Cancelling" in page.text(".page-header"), "the run to be cancelling")
     assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "CANCELLING"
 
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Delete", "dialog button")
-    page.wait_for(lambda: page.driver.current_url.endswith("/flow-runs"), "the runs list after deleting")
-    with pytest.raises(AssertionError, match="404"):
-        api.get(f"/flow_runs/{run['id']}")
+    confirm_delete(page, "/flow-runs", "the runs list after deleting")
+    assert_gone(api, f"/flow_runs/{run['id']}")
 
 
 def test_run_now_is_one_click_with_the_default_parameters(page: Page, api: httpx.Client) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.compat import harness
 from tests.ui import data
-from tests.ui.conftest import Page
+from tests.ui.conftest import Page, checked_client, watched_page
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Its pages load their data in several rounds; "settled" is no new request for this long.
@@ -63,13 +63,7 @@ def prefect_ui_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 @pytest.fixture(scope="module")
 def prefect_api(prefect_ui_server: harness.OrionServer) -> Iterator[httpx.Client]:
     """An HTTP client for that server's API (raises on error answers)."""
-
-    def check(response: httpx.Response) -> None:
-        if response.is_error:
-            response.read()
-            raise AssertionError(f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text[:500]}")
-
-    with httpx.Client(base_url=prefect_ui_server.api_url, timeout=30, event_hooks={"response": [check]}) as client:
+    with checked_client(prefect_ui_server.api_url) as client:
         yield client
 
 
@@ -106,13 +100,7 @@ def objects(prefect_api: httpx.Client) -> dict[str, Any]:
 @pytest.fixture
 def official(browser_driver: Any, prefect_ui_server: harness.OrionServer) -> Iterator[Page]:
     """The browser on the official UI's server; fails the test on any console error."""
-    page = Page(browser_driver, prefect_ui_server.url)
-    browser_driver.get("about:blank")
-    page.console_errors()
-    yield page
-    errors = page.console_errors()
-    browser_driver.get("about:blank")
-    assert not errors, f"the official UI logged console errors: {errors}"
+    yield from watched_page(browser_driver, prefect_ui_server.url, "the official UI")
 
 
 def settle(page: Page, path: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.ui import data
 from tests.ui.conftest import Page
+from tests.ui.helpers import assert_gone, confirm_delete, dismiss_delete
 from tests.ui.test_pages import settle
 
 
@@ -45,6 +46,21 @@ def fill(page: Page, name: str, value: str) -> None:
     element.send_keys(value)
 
 
+def submit_create(page: Page, fields: dict[str, str], shows: str) -> None:
+    """Fill the open create form with ``fields`` (name to value), submit it, and wait for
+    the new object's page header to show ``shows``."""
+    for name, value in fields.items():
+        fill(page, name, value)
+    page.click_text("Create", "form button")
+    page.wait_text(shows, ".page-header")
+
+
+def create(page: Page, path: str, heading: str, fields: dict[str, str], shows: str) -> None:
+    """Open the create form at ``path`` (checked as ``loaded`` does), then ``submit_create``."""
+    loaded(page, path, heading)
+    submit_create(page, fields, shows)
+
+
 def test_task_run_page_is_linked_from_its_flow_run(page: Page, api: httpx.Client) -> None:
     flow = data.flow(api, "task-page")
     run = data.flow_run(api, flow["id"], f"run-{uuid.uuid4().hex[:6]}", "RUNNING")
@@ -65,11 +81,7 @@ def test_task_run_page_is_linked_from_its_flow_run(page: Page, api: httpx.Client
 
 def test_work_queue_create_edit_pause_and_delete(page: Page, api: httpx.Client) -> None:
     name = f"wq-{uuid.uuid4().hex[:6]}"
-    loaded(page, "/work-queues/create", "Create a work queue")
-    fill(page, "name", name)
-    fill(page, "concurrency_limit", "4")
-    page.click_text("Create", "form button")
-    page.wait_text(name, ".page-header")
+    create(page, "/work-queues/create", "Create a work queue", {"name": name, "concurrency_limit": "4"}, shows=name)
     queue = api.get(f"/work_queues/name/{name}").json()
     assert queue["concurrency_limit"] == 4
     assert page.driver.current_url.endswith(f"/work-queues/work-queue/{queue['id']}")
@@ -94,23 +106,14 @@ def test_work_queue_create_edit_pause_and_delete(page: Page, api: httpx.Client) 
     assert row.find_elements("css selector", "td")[1].text == "default-agent-pool"
 
     page.open(f"/work-queues/work-queue/{queue['id']}")
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Cancel", "dialog button")  # dismissed: nothing happens
-    assert api.get(f"/work_queues/{queue['id']}").status_code == 200
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Delete", "dialog button")
-    page.wait_for(lambda: page.driver.current_url.endswith("/work-queues"), "the queues list after deleting")
-    with pytest.raises(AssertionError, match="404"):
-        api.get(f"/work_queues/{queue['id']}")
+    dismiss_delete(page, api, f"/work_queues/{queue['id']}")  # dismissed: nothing happens
+    confirm_delete(page, "/work-queues", "the queues list after deleting")
+    assert_gone(api, f"/work_queues/{queue['id']}")
 
 
 def test_concurrency_limit_create_detail_and_delete(page: Page, api: httpx.Client) -> None:
     tag = f"db-{uuid.uuid4().hex[:6]}"
-    loaded(page, "/concurrency-limits/create", "Create a concurrency limit")
-    fill(page, "tag", tag)
-    fill(page, "concurrency_limit", "2")
-    page.click_text("Create", "form button")
-    page.wait_text(tag, ".page-header")
+    create(page, "/concurrency-limits/create", "Create a concurrency limit", {"tag": tag, "concurrency_limit": "2"}, shows=tag)
     limit = api.get(f"/concurrency_limits/tag/{tag}").json()
     assert limit["concurrency_limit"] == 2
     settle(page)
@@ -120,11 +123,8 @@ def test_concurrency_limit_create_detail_and_delete(page: Page, api: httpx.Clien
     loaded(page, "/concurrency-limits", "Task run concurrency limits")
     page.click_text(tag, "table.grid a")
     page.wait_for(lambda: page.driver.current_url.endswith(f"/concurrency-limits/concurrency-limit/{limit['id']}"), "the limit page")
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Delete", "dialog button")
-    page.wait_for(lambda: page.driver.current_url.endswith("/concurrency-limits"), "the limits list after deleting")
-    with pytest.raises(AssertionError, match="404"):
-        api.get(f"/concurrency_limits/tag/{tag}")
+    confirm_delete(page, "/concurrency-limits", "the limits list after deleting")
+    assert_gone(api, f"/concurrency_limits/tag/{tag}")
 
 
 def test_settings_show_the_server_and_switch_the_theme(page: Page, api: httpx.Client) -> None:
@@ -164,10 +164,7 @@ def test_pool_queues_create_edit_pause_delete_and_pool_pause(page: Page, api: ht
 
     page.click_text("Create a queue", ".pool-actions a")
     page.wait_text(f"Create a queue in {pool['name']}", "#main h1")
-    fill(page, "name", "high")
-    fill(page, "priority", "1")
-    page.click_text("Create", "form button")
-    page.wait_text("high", ".page-header")
+    submit_create(page, {"name": "high", "priority": "1"}, shows="high")
     queue = api.get(f"/work_pools/{pool['name']}/queues/high").json()
     assert queue["priority"] == 1
     settle(page)
@@ -183,9 +180,7 @@ def test_pool_queues_create_edit_pause_delete_and_pool_pause(page: Page, api: ht
     page.wait_text("7", ".summary")
     assert api.get(f"/work_pools/{pool['name']}/queues/high").json()["concurrency_limit"] == 7
 
-    page.click_text("Delete", ".page-header button")
-    page.click_text("Delete", "dialog button")
-    page.wait_for(lambda: page.driver.current_url.endswith(f"/work-pools/work-pool/{pool['name']}"), "the pool page after deleting")
+    confirm_delete(page, f"/work-pools/work-pool/{pool['name']}", "the pool page after deleting")
     names = [q["name"] for q in api.post(f"/work_pools/{pool['name']}/queues/filter", json={}).json()]
     assert "high" not in names
 

@@ -8,17 +8,14 @@ the API more than a handful of questions whatever the amount of data.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.compat import harness
 from tests.ui import data
-from tests.ui.conftest import Page, missing_browser
+from tests.ui.conftest import Page, browser_server, watched_page
 
 # Above one page of the run page's lists (200 rows) and of the runs list (50 rows).
 TASK_RUNS = 300
@@ -32,37 +29,17 @@ MAX_API_CALLS = 10
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A server of its own holding the load (other tests count the runs of theirs)."""
-    problem = missing_browser()
-    if problem:
-        pytest.skip(problem)
-    server = harness.start_server(
-        tmp_path_factory.mktemp("scale-server"), services=False, env_extra={"PREFECT_UI_API_URL": "/api"}
-    )
-    try:
+    with browser_server(tmp_path_factory.mktemp("scale-server"), {"PREFECT_UI_API_URL": "/api"}) as server:
         with httpx.Client(base_url=server.api_url, timeout=60) as api:
-            flow = data.flow(api, "big-flow")
-            run = data.flow_run(api, flow["id"], "big-run", "RUNNING")
-            env = harness.server_environment(server.home, server.db_url, services=False)
-            subprocess.run(
-                [sys.executable, "-m", "tests.ui.fill_scale", run["id"], str(TASK_RUNS), str(FLOW_RUNS)],
-                cwd=harness.REPO_ROOT, env=env, check=True, timeout=120,
-            )
+            run = data.big_run(server, api, TASK_RUNS, FLOW_RUNS, timeout=120)
             data.logs(api, run["id"], [("INFO", f"log line {n:05d}") for n in range(LOG_LINES)])
         yield {"server": server, "run": run}
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def scale_page(browser_driver: Any, loaded: dict[str, Any]) -> Iterator[Page]:
     """The browser pointed at the loaded server; no console errors allowed."""
-    page = Page(browser_driver, loaded["server"].url)
-    browser_driver.get("about:blank")
-    page.console_errors()
-    yield page
-    errors = page.console_errors()
-    browser_driver.get("about:blank")  # before the module's server stops under the page
-    assert not errors, f"the page logged console errors: {errors}"
+    yield from watched_page(browser_driver, loaded["server"].url)
 
 
 def rows_in_dom(page: Page, css: str) -> int:

@@ -17,7 +17,7 @@ import pytest
 from tests.compat import harness
 from tests.proxy.nginx import PREFIX, Proxy, missing_nginx, reverse_proxy
 from tests.ui import data
-from tests.ui.conftest import Page
+from tests.ui.conftest import Page, checked_client, watched_page
 
 pytestmark = pytest.mark.skipif(missing_nginx() is not None, reason=missing_nginx() or "")
 
@@ -38,25 +38,13 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
 @pytest.fixture
 def prefixed_page(browser_driver: Any, proxy: Proxy) -> Iterator[Page]:
     """The browser on the proxied UI; the test fails if the page logged a console error."""
-    page = Page(browser_driver, proxy.url)
-    browser_driver.get("about:blank")
-    page.console_errors()
-    yield page
-    errors = page.console_errors()
-    browser_driver.get("about:blank")
-    assert not errors, f"the page logged console errors: {errors}"
+    yield from watched_page(browser_driver, proxy.url)
 
 
 @pytest.fixture
 def prefixed_api(proxy: Proxy) -> Iterator[httpx.Client]:
     """The API through the proxy (raises on error answers)."""
-
-    def check(response: httpx.Response) -> None:
-        if response.is_error:
-            response.read()
-            raise AssertionError(f"{response.request.url} -> {response.status_code}: {response.text[:500]}")
-
-    with httpx.Client(base_url=f"{proxy.url}/api", timeout=30, event_hooks={"response": [check]}) as client:
+    with checked_client(f"{proxy.url}/api") as client:
         yield client
 
 
