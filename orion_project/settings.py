@@ -145,30 +145,32 @@ INSTALLED_APPS = [
     "ui",
 ]
 
-MIDDLEWARE = [
+# Every request, the API's included, runs through this head and tail.
+_MIDDLEWARE_HEAD = [
     "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
     "corsheaders.middleware.CorsMiddleware",
     "api.auth.middleware.APIGuardMiddleware",
+]
+_MIDDLEWARE_TAIL = [
+    "api.middleware.APIErrorShapeMiddleware",
+    "api.middleware.ResponseScopedExitStackMiddleware",
+]
+
+MIDDLEWARE = [
+    *_MIDDLEWARE_HEAD,
     "ui.middleware.UIWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "api.middleware.APIErrorShapeMiddleware",
-    "api.middleware.ResponseScopedExitStackMiddleware",
+    *_MIDDLEWARE_TAIL,
     "axes.middleware.AxesMiddleware",
 ]
 
 # Requests under /api/ skip what only the admin and the UI need (sessions, auth, CSRF,
 # messages, static files): the API is stateless and its views are CSRF-exempt.
-API_MIDDLEWARE = [
-    "api.metrics.MetricsMiddleware",  # first, so it counts every answer (ops: metrics)
-    "corsheaders.middleware.CorsMiddleware",
-    "api.auth.middleware.APIGuardMiddleware",
-    "api.middleware.APIErrorShapeMiddleware",
-    "api.middleware.ResponseScopedExitStackMiddleware",
-]
+API_MIDDLEWARE = [*_MIDDLEWARE_HEAD, *_MIDDLEWARE_TAIL]
 
 # Trailing slashes are part of the wire contract: never redirect API paths.
 APPEND_SLASH = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Optional
 from uuid import UUID
 
@@ -56,6 +57,13 @@ class HistoryRequest(RunFiltersBody):
     history_interval_seconds: dt.timedelta
 
 
+def run_history(read_history: Callable[..., list[HistoryResponse]], body: HistoryRequest) -> list[HistoryResponse]:
+    """What ``read_history`` (a ``crud.history`` reader) gives for the body's span, interval and filters."""
+    return read_history(
+        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
+    )
+
+
 class FlowRunHistoryRequest(HistoryRequest):
     """Body of ``POST /flow_runs/history`` (queues are ``work_queues`` here)."""
 
@@ -88,9 +96,7 @@ def count_flow_runs(request: HttpRequest, body: FlowRunCountRequest) -> int:
 @router.post("/history")
 def flow_run_history(request: HttpRequest, body: FlowRunHistoryRequest) -> list[HistoryResponse]:
     """Matching flow runs per interval and state."""
-    return history.flow_run_history(
-        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
-    )
+    return run_history(history.flow_run_history, body)
 
 
 @router.post("/filter")

@@ -12,7 +12,7 @@ from api import orchestration
 from api.crud import history, task_runs
 from api.crud.filters import RunFilters
 from api.dependencies import write_transaction
-from api.routers.flow_runs import HistoryRequest, RunFiltersBody, SetStateRequest
+from api.routers.flow_runs import HistoryRequest, RunFiltersBody, SetStateRequest, run_history
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset
 from api.schemas.responses import HistoryResponse, OrchestrationResult
@@ -48,9 +48,7 @@ def count_task_runs(request: HttpRequest, body: RunFiltersBody) -> int:
 @router.post("/history")
 def task_run_history(request: HttpRequest, body: HistoryRequest) -> list[HistoryResponse]:
     """Matching task runs per interval and state."""
-    return history.task_run_history(
-        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
-    )
+    return run_history(history.task_run_history, body)
 
 
 @router.post("/filter")

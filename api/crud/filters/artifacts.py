@@ -7,15 +7,14 @@ from typing import Optional
 from django.db.models import Q
 
 from api import models
-from api.crud.filters.common import any_of, combine, id_q, like, related
+from api.crud.filters.common import any_of, combine, id_q, joined_criteria, like, related
 from api.crud.filters.runs import flow_run_filter_q, task_run_filter_q
 from api.schemas import filters as f
 
 
-def artifact_filter_q(flt: Optional[f.ArtifactFilter]) -> Q:
+@joined_criteria
+def artifact_filter_q(flt: f.ArtifactFilter) -> list[Q]:
     """Criteria of an ``ArtifactFilter`` on artifacts."""
-    if flt is None:
-        return Q()
     criteria = [
         id_q(flt.id),
         any_of("key", flt.key),
@@ -23,7 +22,7 @@ def artifact_filter_q(flt: Optional[f.ArtifactFilter]) -> Q:
         any_of("flow_run_id", flt.flow_run_id),
         any_of("task_run_id", flt.task_run_id),
     ]
-    return combine(criteria, flt.operator)
+    return criteria
 
 
 def artifacts_q(

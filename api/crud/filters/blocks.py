@@ -7,7 +7,7 @@ from typing import Optional
 from django.db.models import Q
 
 from api import models
-from api.crud.filters.common import any_of, combine, id_q, like, related
+from api.crud.filters.common import any_of, combine, id_q, joined_criteria, like, related
 from api.schemas import filters as f
 
 
@@ -18,14 +18,13 @@ def block_type_filter_q(flt: Optional[f.BlockTypeFilter]) -> Q:
     return combine([like("name", flt.name.like_ if flt.name else None), any_of("slug", flt.slug)])
 
 
-def block_schema_filter_q(flt: Optional[f.BlockSchemaFilter]) -> Q:
+@joined_criteria
+def block_schema_filter_q(flt: f.BlockSchemaFilter) -> list[Q]:
     """Criteria of a ``BlockSchemaFilter`` on block schemas."""
-    if flt is None:
-        return Q()
     criteria = [any_of("block_type_id", flt.block_type_id), id_q(flt.id), any_of("version", flt.version)]
     if flt.block_capabilities is not None and flt.block_capabilities.all_:
         criteria.append(Q(capabilities__contains_all=flt.block_capabilities.all_))
-    return combine(criteria, flt.operator)
+    return criteria
 
 
 def block_schemas_of_type_exist_q(flt: Optional[f.BlockSchemaFilter]) -> Q:
@@ -33,10 +32,9 @@ def block_schemas_of_type_exist_q(flt: Optional[f.BlockSchemaFilter]) -> Q:
     return related(models.BlockSchema, block_schema_filter_q, flt, block_type_id="pk")
 
 
-def block_document_filter_q(flt: Optional[f.BlockDocumentFilter]) -> Q:
+@joined_criteria
+def block_document_filter_q(flt: f.BlockDocumentFilter) -> list[Q]:
     """Criteria of a ``BlockDocumentFilter`` on block documents."""
-    if flt is None:
-        return Q()
     criteria = [
         id_q(flt.id),
         # ``__in`` renders ``is_anonymous IN (false)``, which SQLite answers from the
@@ -46,7 +44,7 @@ def block_document_filter_q(flt: Optional[f.BlockDocumentFilter]) -> Q:
         any_of("block_type_id", flt.block_type_id),
         any_of("name", flt.name),
     ]
-    return combine(criteria, flt.operator)
+    return criteria
 
 
 def block_document_related_q(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import reduce
+from functools import reduce, wraps
 from collections.abc import Callable
 from typing import Any, Optional
 
@@ -48,6 +48,19 @@ def combine(criteria: Iterable[Q], operator: f.Operator = f.Operator.and_) -> Q:
         return Q()
     joiner = (lambda a, b: a | b) if operator == f.Operator.or_ else (lambda a, b: a & b)
     return reduce(joiner, criteria)
+
+
+def joined_criteria(build: Callable[[Any], Iterable[Q]]) -> Callable[[Any], Q]:
+    """Decorate ``build(flt)``, the criteria of one kind of filter, into its ``*_filter_q``:
+    no filter constrains nothing; the criteria are joined with the filter's operator."""
+
+    @wraps(build)
+    def filter_q(flt: Any) -> Q:
+        if flt is None:
+            return Q()
+        return combine(build(flt), flt.operator)
+
+    return filter_q
 
 
 def any_in(field: str, values: Optional[list[Any]]) -> Q:

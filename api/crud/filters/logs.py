@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from django.db.models import Q
 
-from api.crud.filters.common import any_of, combine, time_range
+from api.crud.filters.common import any_of, joined_criteria, time_range
 from api.schemas import filters as f
 
 
-def log_filter_q(flt: Optional[f.LogFilter]) -> Q:
+@joined_criteria
+def log_filter_q(flt: f.LogFilter) -> list[Q]:
     """Criteria of a ``LogFilter`` on log lines."""
-    if flt is None:
-        return Q()
     criteria = [
         time_range("timestamp", flt.timestamp),
         any_of("flow_run_id", flt.flow_run_id),
@@ -24,4 +21,4 @@ def log_filter_q(flt: Optional[f.LogFilter]) -> Q:
             criteria.append(Q(level__gte=flt.level.ge_))
         if flt.level.le_ is not None:
             criteria.append(Q(level__lte=flt.level.le_))
-    return combine(criteria, flt.operator)
+    return criteria

@@ -22,6 +22,7 @@ from api.crud.filters.common import (
     equals,
     exists,
     id_q,
+    joined_criteria,
     name_q,
     nullable_any,
     outer_refs,
@@ -80,17 +81,15 @@ def _identity(flt: f.FlowFilter | f.FlowRunFilter | f.TaskRunFilter | f.Deployme
     return [id_q(flt.id), name_q(flt.name), tags_q(flt.tags)]
 
 
-def flow_filter_q(flt: Optional[f.FlowFilter]) -> Q:
+@joined_criteria
+def flow_filter_q(flt: f.FlowFilter) -> list[Q]:
     """Criteria of a ``FlowFilter`` on flows."""
-    if flt is None:
-        return Q()
-    return combine(_identity(flt), flt.operator)
+    return _identity(flt)
 
 
-def flow_run_filter_q(flt: Optional[f.FlowRunFilter]) -> Q:
+@joined_criteria
+def flow_run_filter_q(flt: f.FlowRunFilter) -> list[Q]:
     """Criteria of a ``FlowRunFilter`` on flow runs."""
-    if flt is None:
-        return Q()
     criteria = [
         *_identity(flt),
         nullable_any("deployment_id", flt.deployment_id),
@@ -102,30 +101,28 @@ def flow_run_filter_q(flt: Optional[f.FlowRunFilter]) -> Q:
         time_range("next_scheduled_start_time", flt.next_scheduled_start_time),
         nullable_any("parent_task_run_id", flt.parent_task_run_id),
     ]
-    return combine(criteria, flt.operator)
+    return criteria
 
 
-def task_run_filter_q(flt: Optional[f.TaskRunFilter]) -> Q:
+@joined_criteria
+def task_run_filter_q(flt: f.TaskRunFilter) -> list[Q]:
     """Criteria of a ``TaskRunFilter`` on task runs."""
-    if flt is None:
-        return Q()
     criteria = [*_identity(flt), _state_q(flt.state), time_range("start_time", flt.start_time)]
     if flt.subflow_runs is not None and flt.subflow_runs.exists_ is not None:
         has_subflow = Exists(models.FlowRun.objects.filter(parent_task_run_id=OuterRef("pk")))
         criteria.append(Q(has_subflow) if flt.subflow_runs.exists_ else ~Q(has_subflow))
-    return combine(criteria, flt.operator)
+    return criteria
 
 
-def deployment_filter_q(flt: Optional[f.DeploymentFilter]) -> Q:
+@joined_criteria
+def deployment_filter_q(flt: f.DeploymentFilter) -> list[Q]:
     """Criteria of a ``DeploymentFilter`` on deployments."""
-    if flt is None:
-        return Q()
     criteria = [
         *_identity(flt),
         equals("is_schedule_active", flt.is_schedule_active),
         any_of("work_queue_name", flt.work_queue_name),
     ]
-    return combine(criteria, flt.operator)
+    return criteria
 
 
 def _task_runs_exist(task_runs: Optional[f.TaskRunFilter]) -> Q:
