@@ -18,7 +18,7 @@ from django.utils import timezone
 from api import models
 from api.crud import flow_runs as flow_runs_crud
 from api.crud import work_pools, work_queues
-from api.crud.filters import NO_FILTERS, RunFilters, deployments_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilterSet, deployments_q, order_by
 from api.crud.paging import page
 from api.crud.lookups import require, require_some
 from api.errors import ConflictError
@@ -200,7 +200,7 @@ def get_deployment_by_name(flow_name: str, deployment_name: str) -> models.Deplo
 
 
 def read_deployments(
-    filters: RunFilters = NO_FILTERS,
+    filters: RunFilterSet = NO_FILTERS,
     sort: DeploymentSort = DeploymentSort.NAME_ASC,
     limit: Optional[int] = None,
     offset: int = 0,
@@ -209,7 +209,7 @@ def read_deployments(
     return page(deployments_with_queue().filter(deployments_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_deployments(filters: RunFilters = NO_FILTERS) -> int:
+def count_deployments(filters: RunFilterSet = NO_FILTERS) -> int:
     """How many deployments match the filters."""
     return models.Deployment.objects.filter(deployments_q(filters)).count()
 

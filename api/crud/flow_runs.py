@@ -14,7 +14,7 @@ from django.utils import timezone
 from api import models, orchestration
 from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
-from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, order_by
 from api.crud.paging import page
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
@@ -115,7 +115,7 @@ HISTORY_POINT_FIELDS = ("id", "state_type", "state_timestamp", "total_run_time",
 
 
 def read_flow_runs(
-    filters: RunFilters = NO_FILTERS,
+    filters: RunFilterSet = NO_FILTERS,
     sort: FlowRunSort = FlowRunSort.ID_DESC,
     limit: Optional[int] = None,
     offset: int = 0,
@@ -127,7 +127,7 @@ def read_flow_runs(
     return page(runs.filter(flow_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_flow_runs(filters: RunFilters = NO_FILTERS) -> int:
+def count_flow_runs(filters: RunFilterSet = NO_FILTERS) -> int:
     """How many flow runs match the filters."""
     return models.FlowRun.objects.filter(flow_runs_q(filters)).count()
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db import transaction
 
 from api import models
-from api.crud.filters import NO_FILTERS, RunFilters, flows_q, order_by
+from api.crud.filters import NO_FILTERS, RunFilterSet, flows_q, order_by
 from api.crud.flow_runs import delete_flow_runs
 from api.crud.paging import page
 from api.crud.lookups import require, require_some, update_sent
@@ -35,7 +35,7 @@ def get_flow_by_name(name: str) -> models.Flow:
 
 
 def read_flows(
-    filters: RunFilters = NO_FILTERS,
+    filters: RunFilterSet = NO_FILTERS,
     sort: FlowSort = FlowSort.NAME_ASC,
     limit: Optional[int] = None,
     offset: int = 0,
@@ -44,7 +44,7 @@ def read_flows(
     return page(models.Flow.objects.filter(flows_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_flows(filters: RunFilters = NO_FILTERS) -> int:
+def count_flows(filters: RunFilterSet = NO_FILTERS) -> int:
     """How many flows match the filters."""
     return models.Flow.objects.filter(flows_q(filters)).count()
 

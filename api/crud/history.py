@@ -20,7 +20,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from api import models
-from api.crud.filters import NO_FILTERS, RunFilters, flow_runs_q, task_runs_q
+from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import UnprocessableError
 from api.schemas.base import DATETIME_MAX
@@ -180,14 +180,14 @@ def _history(
 
 
 def flow_run_history(
-    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
+    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilterSet = NO_FILTERS
 ) -> list[HistoryResponse]:
     """History of the flow runs matching the filters; intervals under a second are an ``UnprocessableError``."""
     return _history(models.FlowRun, flow_runs_q(filters), start, end, interval)
 
 
 def task_run_history(
-    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilters = NO_FILTERS
+    start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilterSet = NO_FILTERS
 ) -> list[HistoryResponse]:
     """History of the task runs matching the filters; intervals under a second are an ``UnprocessableError``."""
     return _history(models.TaskRun, task_runs_q(filters), start, end, interval)

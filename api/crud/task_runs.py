@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from api import models, orchestration
 from api.crud import artifacts, block_documents, states
-from api.crud.filters import NO_FILTERS, RunFilters, order_by, task_runs_q
+from api.crud.filters import NO_FILTERS, RunFilterSet, order_by, task_runs_q
 from api.crud.paging import page
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
@@ -94,7 +94,7 @@ def get_task_run(task_run_id: UUID) -> models.TaskRun:
 
 
 def read_task_runs(
-    filters: RunFilters = NO_FILTERS,
+    filters: RunFilterSet = NO_FILTERS,
     sort: TaskRunSort = TaskRunSort.ID_DESC,
     limit: Optional[int] = None,
     offset: int = 0,
@@ -103,7 +103,7 @@ def read_task_runs(
     return page(task_runs_with_state().filter(task_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
 
 
-def count_task_runs(filters: RunFilters = NO_FILTERS) -> int:
+def count_task_runs(filters: RunFilterSet = NO_FILTERS) -> int:
     """How many task runs match the filters."""
     return models.TaskRun.objects.filter(task_runs_q(filters)).count()
 

@@ -12,7 +12,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from api.crud import deployments, flow_runs, scheduling
-from api.crud.filters import RunFilters
+from api.crud.filters import RunFilterSet
 from api.dependencies import write_transaction
 from api.routers.flow_runs import FlowRunCountRequest
 from api.schemas import actions
@@ -26,7 +26,7 @@ router = OrionRouter(prefix="/deployments", tags=["Deployments"])
 
 
 class DeploymentCountRequest(FlowRunCountRequest):
-    """Body of ``POST /deployments/count``: the filters of ``/flow_runs/count``."""
+    """Body of ``POST /deployments/count``."""
 
 
 class DeploymentFilterRequest(DeploymentCountRequest):
@@ -58,7 +58,7 @@ def create_deployment(request: HttpRequest, deployment: actions.DeploymentCreate
 @router.post("/count")
 def count_deployments(request: HttpRequest, body: DeploymentCountRequest) -> int:
     """How many deployments match the filters."""
-    return deployments.count_deployments(filters=RunFilters.of(body))
+    return deployments.count_deployments(filters=RunFilterSet.of(body))
 
 
 @router.get("/name/{flow_name}/{deployment_name}")
@@ -71,7 +71,7 @@ def read_deployment_by_name(request: HttpRequest, flow_name: str, deployment_nam
 def read_deployments(request: HttpRequest, body: DeploymentFilterRequest) -> list[DeploymentResponse]:
     """Deployments matching the filters, sorted, one page."""
     rows = deployments.read_deployments(
-        filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset
+        filters=RunFilterSet.of(body), sort=body.sort, limit=body.limit, offset=body.offset
     )
     return deployments.to_schemas(rows)
 

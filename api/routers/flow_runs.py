@@ -13,7 +13,7 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import flow_runs, history
-from api.crud.filters import RunFilters
+from api.crud.filters import RunFilterSet
 from api.dependencies import write_transaction
 from api.schemas import actions, filters
 from api.schemas.base import DateTime, Limit, Offset, RequestBody
@@ -25,7 +25,7 @@ from api.utilities.server import OrionRouter
 router = OrionRouter(prefix="/flow_runs", tags=["Flow Runs"])
 
 
-class RunFiltersBody(RequestBody):
+class RunFilters(RequestBody):
     """The flow, run, task run and deployment filters of a request body."""
 
     flows: Optional[filters.FlowFilter] = None
@@ -34,7 +34,7 @@ class RunFiltersBody(RequestBody):
     deployments: Optional[filters.DeploymentFilter] = None
 
 
-class FlowRunCountRequest(RunFiltersBody):
+class FlowRunCountRequest(RunFilters):
     """Body of ``POST /flow_runs/count``."""
 
     work_pools: Optional[filters.WorkPoolFilter] = None
@@ -49,7 +49,7 @@ class FlowRunFilterRequest(FlowRunCountRequest):
     offset: Offset = 0
 
 
-class HistoryRequest(RunFiltersBody):
+class HistoryRequest(RunFilters):
     """Body of the ``/history`` routes: the time span, the interval and the filters."""
 
     history_start: DateTime
@@ -60,7 +60,7 @@ class HistoryRequest(RunFiltersBody):
 def run_history(read_history: Callable[..., list[HistoryResponse]], body: HistoryRequest) -> list[HistoryResponse]:
     """What ``read_history`` (a ``crud.history`` reader) gives for the body's span, interval and filters."""
     return read_history(
-        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilters.of(body)
+        body.history_start, body.history_end, body.history_interval_seconds, filters=RunFilterSet.of(body)
     )
 
 
@@ -90,7 +90,7 @@ def create_flow_run(request: HttpRequest, flow_run: actions.FlowRunCreate) -> Fl
 @router.post("/count")
 def count_flow_runs(request: HttpRequest, body: FlowRunCountRequest) -> int:
     """How many flow runs match the filters."""
-    return flow_runs.count_flow_runs(filters=RunFilters.of(body))
+    return flow_runs.count_flow_runs(filters=RunFilterSet.of(body))
 
 
 @router.post("/history")
@@ -102,7 +102,7 @@ def flow_run_history(request: HttpRequest, body: FlowRunHistoryRequest) -> list[
 @router.post("/filter")
 def read_flow_runs(request: HttpRequest, body: FlowRunFilterRequest) -> list[FlowRunResponse]:
     """Flow runs matching the filters, sorted, one page."""
-    rows = flow_runs.read_flow_runs(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
+    rows = flow_runs.read_flow_runs(filters=RunFilterSet.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
     return flow_runs.to_schemas(rows)
 
 

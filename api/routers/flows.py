@@ -9,9 +9,9 @@ from ninja.responses import Status
 from pydantic import Field
 
 from api.crud import flows
-from api.crud.filters import RunFilters
+from api.crud.filters import RunFilterSet
 from api.dependencies import write_transaction
-from api.routers.flow_runs import RunFiltersBody
+from api.routers.flow_runs import RunFilters
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset
 from api.schemas.sorting import FlowSort
@@ -20,7 +20,7 @@ from api.utilities.server import OrionRouter
 router = OrionRouter(prefix="/flows", tags=["Flows"])
 
 
-class FlowCountRequest(RunFiltersBody):
+class FlowCountRequest(RunFilters):
     """Body of ``POST /flows/count``."""
 
 
@@ -43,7 +43,7 @@ def create_flow(request: HttpRequest, flow: actions.FlowCreate) -> core.Flow:
 @router.post("/count")
 def count_flows(request: HttpRequest, body: FlowCountRequest) -> int:
     """How many flows match the filters."""
-    return flows.count_flows(filters=RunFilters.of(body))
+    return flows.count_flows(filters=RunFilterSet.of(body))
 
 
 @router.get("/name/{name}")
@@ -55,7 +55,7 @@ def read_flow_by_name(request: HttpRequest, name: str) -> core.Flow:
 @router.post("/filter")
 def read_flows(request: HttpRequest, body: FlowFilterRequest) -> list[core.Flow]:
     """Flows matching the filters, sorted, one page."""
-    rows = flows.read_flows(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
+    rows = flows.read_flows(filters=RunFilterSet.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
     return [core.Flow.model_validate(row) for row in rows]
 
 

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from api import orchestration
 from api.crud import history, task_runs
-from api.crud.filters import RunFilters
+from api.crud.filters import RunFilterSet
 from api.dependencies import write_transaction
-from api.routers.flow_runs import HistoryRequest, RunFiltersBody, SetStateRequest, run_history
+from api.routers.flow_runs import HistoryRequest, RunFilters, SetStateRequest, run_history
 from api.schemas import actions, core
 from api.schemas.base import Limit, Offset
 from api.schemas.responses import HistoryResponse, OrchestrationResult
@@ -22,7 +22,7 @@ from api.utilities.server import OrionRouter
 router = OrionRouter(prefix="/task_runs", tags=["Task Runs"])
 
 
-class TaskRunFilterRequest(RunFiltersBody):
+class TaskRunFilterRequest(RunFilters):
     """Body of ``POST /task_runs/filter``."""
 
     sort: TaskRunSort = TaskRunSort.ID_DESC
@@ -40,9 +40,9 @@ def create_task_run(request: HttpRequest, task_run: actions.TaskRunCreate) -> co
 
 
 @router.post("/count")
-def count_task_runs(request: HttpRequest, body: RunFiltersBody) -> int:
+def count_task_runs(request: HttpRequest, body: RunFilters) -> int:
     """How many task runs match the filters."""
-    return task_runs.count_task_runs(filters=RunFilters.of(body))
+    return task_runs.count_task_runs(filters=RunFilterSet.of(body))
 
 
 @router.post("/history")
@@ -54,7 +54,7 @@ def task_run_history(request: HttpRequest, body: HistoryRequest) -> list[History
 @router.post("/filter")
 def read_task_runs(request: HttpRequest, body: TaskRunFilterRequest) -> list[core.TaskRun]:
     """Task runs matching the filters, sorted, one page."""
-    rows = task_runs.read_task_runs(filters=RunFilters.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
+    rows = task_runs.read_task_runs(filters=RunFilterSet.of(body), sort=body.sort, limit=body.limit, offset=body.offset)
     return task_runs.to_schemas(rows)
 
 

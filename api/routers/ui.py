@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from pydantic import Field
 
 from api.crud import flow_runs, history
-from api.crud.filters import RunFilters
-from api.routers.flow_runs import RunFiltersBody
+from api.crud.filters import RunFilterSet
+from api.routers.flow_runs import RunFilters
 from api.schemas.base import Offset
 from api.schemas.responses import SimpleFlowRun
 from api.schemas.sorting import FlowRunSort
@@ -18,7 +18,7 @@ from api.utilities.server import OrionRouter
 router = OrionRouter(prefix="/ui/flow_runs", tags=["Flow Runs", "UI"])
 
 
-class UIFlowRunHistoryRequest(RunFiltersBody):
+class UIFlowRunHistoryRequest(RunFilters):
     """Body of ``POST /ui/flow_runs/history`` (its own page size: up to 1000)."""
 
     sort: FlowRunSort = FlowRunSort.EXPECTED_START_TIME_DESC
@@ -30,7 +30,7 @@ class UIFlowRunHistoryRequest(RunFiltersBody):
 def read_flow_run_history(request: HttpRequest, body: UIFlowRunHistoryRequest) -> list[SimpleFlowRun]:
     """One point per matching flow run: when it started, how long it ran, how late."""
     rows = flow_runs.read_flow_runs(
-        filters=RunFilters.of(body),
+        filters=RunFilterSet.of(body),
         sort=body.sort,
         limit=body.limit,
         offset=body.offset,

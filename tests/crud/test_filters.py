@@ -66,11 +66,11 @@ def test_tags_all_inside_exists_subqueries():
     solo = new_flow("solo", tags=["prod", "eu"])
     new_flow_run(solo, name="plain-run")
 
-    by_runs = q.flows_q(q.RunFilters(flow_runs=f.FlowRunFilter(tags=f.Tags(all_=["prod", "eu"]))))
+    by_runs = q.flows_q(q.RunFilterSet(flow_runs=f.FlowRunFilter(tags=f.Tags(all_=["prod", "eu"]))))
     assert _flow_names(by_runs) == ["team"]
-    by_flow = q.flow_runs_q(q.RunFilters(flows=f.FlowFilter(tags=f.Tags(all_=["prod"]))))
+    by_flow = q.flow_runs_q(q.RunFilterSet(flows=f.FlowFilter(tags=f.Tags(all_=["prod"]))))
     assert _run_names(by_flow) == ["plain-run"]
-    both = q.flow_runs_q(q.RunFilters(flows=f.FlowFilter(tags=f.Tags(all_=["shared"])), flow_runs=f.FlowRunFilter(tags=f.Tags(all_=["eu"]))))
+    both = q.flow_runs_q(q.RunFilterSet(flows=f.FlowFilter(tags=f.Tags(all_=["shared"])), flow_runs=f.FlowRunFilter(tags=f.Tags(all_=["eu"]))))
     assert _run_names(both) == ["tagged-run"]
 
 
@@ -94,9 +94,9 @@ def test_flow_filter_by_runs_and_task_runs_uses_one_run():
     runs = f.FlowRunFilter(tags=f.Tags(all_=["prod"]))
     failed = f.TaskRunFilter(state=f.RunState(type=f.StateTypeAny(any_=["FAILED"])))
     completed = f.TaskRunFilter(state=f.RunState(type=f.StateTypeAny(any_=["COMPLETED"])))
-    assert _flow_names(q.flows_q(q.RunFilters(flow_runs=runs, task_runs=failed))) == []
-    assert _flow_names(q.flows_q(q.RunFilters(flow_runs=runs, task_runs=completed))) == ["split"]
-    assert _flow_names(q.flows_q(q.RunFilters(task_runs=failed))) == ["split"]
+    assert _flow_names(q.flows_q(q.RunFilterSet(flow_runs=runs, task_runs=failed))) == []
+    assert _flow_names(q.flows_q(q.RunFilterSet(flow_runs=runs, task_runs=completed))) == ["split"]
+    assert _flow_names(q.flows_q(q.RunFilterSet(task_runs=failed))) == ["split"]
 
 
 def test_deployments_filter_runs_and_pools():
@@ -111,13 +111,13 @@ def test_deployments_filter_runs_and_pools():
         return sorted(models.Deployment.objects.filter(criteria).values_list("name", flat=True))
 
     completed = f.FlowRunFilter(state=f.RunState(type=f.StateTypeAny(any_=["COMPLETED"])))
-    assert deployment_names(q.deployments_q(q.RunFilters(flow_runs=completed))) == ["prod"]
-    assert deployment_names(q.deployments_q(q.RunFilters(work_pools=f.WorkPoolFilter(type=f.StrAny(any_=["docker"]))))) == ["prod"]
-    assert deployment_names(q.deployments_q(q.RunFilters(work_queues=f.WorkQueueFilter(name=f.NameAnyStartswith(startswith_=["DEF"]))))) == ["prod"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(flow_runs=completed))) == ["prod"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(work_pools=f.WorkPoolFilter(type=f.StrAny(any_=["docker"]))))) == ["prod"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(work_queues=f.WorkQueueFilter(name=f.NameAnyStartswith(startswith_=["DEF"]))))) == ["prod"]
     inactive = f.DeploymentFilter(is_schedule_active=f.BoolEq(eq_=False))
-    assert deployment_names(q.deployments_q(q.RunFilters(deployments=inactive))) == ["idle"]
-    assert deployment_names(q.deployments_q(q.RunFilters(flows=f.FlowFilter(name=f.NameAnyLike(like_="deploy"))))) == ["idle", "prod"]
-    assert deployment_names(q.deployments_q(q.RunFilters(deployments=f.DeploymentFilter(tags=f.Tags(all_=["x"]))))) == ["prod"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(deployments=inactive))) == ["idle"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(flows=f.FlowFilter(name=f.NameAnyLike(like_="deploy"))))) == ["idle", "prod"]
+    assert deployment_names(q.deployments_q(q.RunFilterSet(deployments=f.DeploymentFilter(tags=f.Tags(all_=["x"]))))) == ["prod"]
 
 
 def test_work_queue_name_prefixes_are_or_ed_and_empty_prefixes_match_nothing():
@@ -139,6 +139,6 @@ def test_run_filters_of_a_body_takes_what_it_has_and_reads_work_pool_queues_as_w
         flows = f.FlowFilter(name=f.NameAnyLike(any_=["x"]))
         work_pool_queues = f.WorkQueueFilter(name=f.NameAnyStartswith(startswith_=["q"]))
 
-    filters = q.RunFilters.of(Body())
-    assert filters == q.RunFilters(flows=Body.flows, work_queues=Body.work_pool_queues)
-    assert q.RunFilters.of(object()) == q.NO_FILTERS
+    filters = q.RunFilterSet.of(Body())
+    assert filters == q.RunFilterSet(flows=Body.flows, work_queues=Body.work_pool_queues)
+    assert q.RunFilterSet.of(object()) == q.NO_FILTERS

@@ -1,7 +1,7 @@
 """Filter objects and sort options turned into ``Q`` / ``Exists`` expressions and orderings.
 
 One ``<name>_q(filter)`` per filter model builds the criteria on that model's own rows,
-in the module of what it filters; ``runs`` also has ``RunFilters``, the object filters of
+in the module of what it filters; ``runs`` also has ``RunFilterSet``, the object filters of
 one request that the flow, run and deployment readers take.
 """
 
@@ -18,7 +18,7 @@ from api.crud.filters.logs import log_filter_q
 from api.crud.filters.notifications import flow_run_notification_policy_filter_q
 from api.crud.filters.runs import (
     NO_FILTERS,
-    RunFilters,
+    RunFilterSet,
     deployment_filter_q,
     deployments_q,
     flow_filter_q,
@@ -34,7 +34,7 @@ from api.crud.filters.work import work_pool_filter_q, work_queue_filter_q, worke
 __all__ = [
     "NO_FILTERS",
     "ContainsAll",
-    "RunFilters",
+    "RunFilterSet",
     "artifact_filter_q",
     "artifacts_q",
     "block_document_filter_q",

@@ -1,4 +1,4 @@
-"""Criteria of flows, flow runs, task runs and deployments, and ``RunFilters``: the
+"""Criteria of flows, flow runs, task runs and deployments, and ``RunFilterSet``: the
 filters of one request, which every reader of those objects takes.
 
 ``flows_q`` / ``flow_runs_q`` / ``task_runs_q`` / ``deployments_q`` add the other
@@ -35,8 +35,9 @@ from api.schemas import filters as f
 
 
 @dataclass(frozen=True)
-class RunFilters:
-    """The object filters of one request; None filters constrain nothing."""
+class RunFilterSet:
+    """The object filters of one run query, carried from the request body (``of``) to crud
+    and the filter builders as one value; None filters constrain nothing."""
 
     flows: Optional[f.FlowFilter] = None
     flow_runs: Optional[f.FlowRunFilter] = None
@@ -46,7 +47,7 @@ class RunFilters:
     work_queues: Optional[f.WorkQueueFilter] = None
 
     @classmethod
-    def of(cls, body: object) -> RunFilters:
+    def of(cls, body: object) -> RunFilterSet:
         """The filters a request body carries (``work_pool_queues`` on some routes'
         wire is ``work_queues``); attributes it lacks are None."""
         work_queues = getattr(body, "work_queues", None)
@@ -62,7 +63,7 @@ class RunFilters:
         )
 
 
-NO_FILTERS = RunFilters()
+NO_FILTERS = RunFilterSet()
 
 
 def _state_q(criterion: Optional[f.RunState]) -> Q:
@@ -130,7 +131,7 @@ def _task_runs_exist(task_runs: Optional[f.TaskRunFilter]) -> Q:
     return related(models.TaskRun, task_run_filter_q, task_runs, flow_run_id="pk")
 
 
-def _runs_exist(filters: RunFilters, **links: str) -> Q:
+def _runs_exist(filters: RunFilterSet, **links: str) -> Q:
     """Some flow run linked to the outer row matches the flow-run and task-run filters."""
     if filters.flow_runs is None and filters.task_runs is None:
         return Q()
@@ -138,7 +139,7 @@ def _runs_exist(filters: RunFilters, **links: str) -> Q:
     return exists(models.FlowRun.objects.filter(**outer_refs(links)), criteria)
 
 
-def _queue_q(filters: RunFilters) -> Q:
+def _queue_q(filters: RunFilterSet) -> Q:
     """The (outer) row's work queue matches ``work_queues`` and its pool ``work_pools``."""
     if filters.work_pools is None and filters.work_queues is None:
         return Q()
@@ -148,7 +149,7 @@ def _queue_q(filters: RunFilters) -> Q:
     return exists(models.WorkQueue.objects.filter(pk=OuterRef("work_queue_id")), criteria)
 
 
-def flows_q(filters: RunFilters = NO_FILTERS) -> Q:
+def flows_q(filters: RunFilterSet = NO_FILTERS) -> Q:
     """Flows matching ``flows`` with a matching run (and task run) and deployment."""
     criteria = [
         flow_filter_q(filters.flows),
@@ -158,7 +159,7 @@ def flows_q(filters: RunFilters = NO_FILTERS) -> Q:
     return combine(criteria)
 
 
-def flow_runs_q(filters: RunFilters = NO_FILTERS) -> Q:
+def flow_runs_q(filters: RunFilterSet = NO_FILTERS) -> Q:
     """Flow runs matching ``flow_runs`` whose flow, task runs, deployment, pool and queue
     match the other filters."""
     criteria = [
@@ -172,18 +173,18 @@ def flow_runs_q(filters: RunFilters = NO_FILTERS) -> Q:
     return combine(criteria)
 
 
-def task_runs_q(filters: RunFilters = NO_FILTERS) -> Q:
+def task_runs_q(filters: RunFilterSet = NO_FILTERS) -> Q:
     """Task runs matching ``task_runs`` whose flow run, flow and deployment match."""
     criteria = [task_run_filter_q(filters.task_runs)]
     if filters.flows is not None or filters.flow_runs is not None or filters.deployments is not None:
-        run_filters = RunFilters(flows=filters.flows, flow_runs=filters.flow_runs, deployments=filters.deployments)
+        run_filters = RunFilterSet(flows=filters.flows, flow_runs=filters.flow_runs, deployments=filters.deployments)
         # IN (subquery), not a correlated EXISTS: SQLite then looks the few matching runs'
         # task runs up by flow_run_id instead of scanning every task run in sort order.
         criteria.append(Q(flow_run_id__in=models.FlowRun.objects.filter(flow_runs_q(run_filters)).values("pk")))
     return combine(criteria)
 
 
-def deployments_q(filters: RunFilters = NO_FILTERS) -> Q:
+def deployments_q(filters: RunFilterSet = NO_FILTERS) -> Q:
     """Deployments matching ``deployments`` whose flow, runs, pool and queue match."""
     criteria = [
         deployment_filter_q(filters.deployments),
