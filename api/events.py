@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger("orion.events")
@@ -39,21 +39,41 @@ def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
     _server_loop = loop
 
 
+def _listened(layer: Any, groups: Iterable[str]) -> list[str]:
+    """The groups worth a message: all of them, but for the in-memory layer (this process
+    alone) only those with a member. Most writes have no live subscriber, and skipping
+    them saves waking the event loop for nothing."""
+    if isinstance(layer, InMemoryChannelLayer):
+        return [group for group in groups if layer.groups.get(group)]
+    return list(groups)
+
+
+async def _publish(layer: Any, groups: list[str], envelope: dict[str, Any]) -> None:
+    for group in groups:
+        try:
+            await layer.group_send(group, envelope)
+        except Exception:  # noqa: BLE001 - a lost live update must never fail a write
+            logger.warning("Could not publish %s to %s", envelope["event"].get("event"), group, exc_info=True)
+
+
 def _send(groups: Iterable[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    groups = _listened(layer, groups)
+    if not groups:
+        return
     envelope = {"type": "orion.event", "event": message}
     loop = _server_loop
-    for group in groups:
-        try:
-            if loop is not None and loop.is_running() and threading.current_thread() is not threading.main_thread():
-                # Fire and forget: a write never waits for its subscribers.
-                asyncio.run_coroutine_threadsafe(layer.group_send(group, envelope), loop)
-            else:
-                async_to_sync(layer.group_send)(group, envelope)
-        except Exception:  # noqa: BLE001 - a lost live update must never fail a write
-            logger.warning("Could not publish %s to %s", message.get("event"), group, exc_info=True)
+    try:
+        if loop is not None and loop.is_running() and threading.current_thread() is not threading.main_thread():
+            # Fire and forget, one hop to the loop for all groups: a write never waits
+            # for its subscribers.
+            asyncio.run_coroutine_threadsafe(_publish(layer, groups, envelope), loop)
+        else:
+            async_to_sync(_publish)(layer, groups, envelope)
+    except Exception:  # noqa: BLE001 - a lost live update must never fail a write
+        logger.warning("Could not publish %s", message.get("event"), exc_info=True)
 
 
 def _after_commit(groups: list[str], message: dict[str, Any]) -> None:

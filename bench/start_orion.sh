@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start this server (orion_serve) on 127.0.0.1:PORT with an EMPTY database, for benchmarks.
 #
-#   [WORKERS=N] bench/start_orion.sh PORT [sqlite|postgres]
+#   [WORKERS=N] [DAPHNE_ARGS="-v 0"] bench/start_orion.sh PORT [sqlite|postgres]
 #
 # SQLite: a fresh PREFECT_HOME under /tmp. PostgreSQL: a fresh database orion_bench_PORT on
 # the local server (127.0.0.1:5432, user postgres), dropped by stop_orion.sh.
@@ -26,8 +26,9 @@ for flag in SCHEDULER LATE_RUNS PAUSE_EXPIRATIONS CANCELLATION_CLEANUP FLOW_RUN_
 done
 cd "${ROOT}"
 # The production serving command; WORKERS=N overrides its default (1 on SQLite, one per
-# core on PostgreSQL). The PID is the supervisor's: CPU accounting follows its workers.
-nohup .venv/bin/python manage.py orion_serve --host 127.0.0.1 --port "${PORT}" ${WORKERS:+--workers "${WORKERS}"} \
+# core on PostgreSQL); DAPHNE_ARGS go to each daphne worker. The PID is the supervisor's:
+# CPU accounting follows its workers.
+nohup .venv/bin/python manage.py orion_serve --host 127.0.0.1 --port "${PORT}" ${WORKERS:+--workers "${WORKERS}"} ${DAPHNE_ARGS:+-- ${DAPHNE_ARGS}} \
   >"${HOME_DIR}/server.log" 2>&1 &
 PID=$!
 printf 'PID=%s\nHOME_DIR=%s\nKIND=%s\n' "${PID}" "${HOME_DIR}" "${KIND}" >"${STATE}"

@@ -113,7 +113,7 @@ def database_from_url(
         if "sslmode" in query:
             options["sslmode"] = query["sslmode"]
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "orion_project.db.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "postgres",
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -121,8 +121,9 @@ def database_from_url(
             "PORT": str(parts.port or ""),
             # Pooled connections replace per-request connects; Django requires age 0 with a pool.
             "CONN_MAX_AGE": 0,
-            # The pool checks a connection before handing it out, so the first requests
-            # after a database restart do not get the connections the restart broke.
+            # The pool checks a connection before handing it out (at most once a second, see
+            # orion_project.db.postgresql), so the first requests after a database restart
+            # do not get the connections the restart broke.
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
             # A per-process test database, so concurrent test runs on one server never collide.

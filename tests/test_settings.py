@@ -176,7 +176,7 @@ def test_connection_url_selects_sqlite_file(tmp_path: Path) -> None:
 def test_database_url_selects_postgres(tmp_path: Path) -> None:
     values = settings_with(tmp_path, DATABASE_URL="postgresql://orion:s3cret@db.local:5433/orion_db")
     db = values["DATABASE"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "orion_project.db.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "orion_db",
         "orion",

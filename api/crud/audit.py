@@ -6,12 +6,16 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from api.crud.prepared import PreparedInsert
 from api.models import AuditEvent
+
+# Every write request writes one: the insert is prepared (see api.crud.prepared).
+_INSERT_AUDIT_EVENT = PreparedInsert(AuditEvent)
 
 
 def create_audit_event(**fields: Any) -> AuditEvent:
     """Write one audit row (in the caller's transaction, if one is open)."""
-    return AuditEvent.objects.create(**fields)
+    return _INSERT_AUDIT_EVENT.insert(AuditEvent(**fields))
 
 
 def read_audit_events(since: dt.datetime | None = None) -> Iterator[AuditEvent]:

@@ -26,6 +26,7 @@ from api.crud import filters as filter_q
 from api.crud.block_schemas import BLOCK_SCHEMA_NOT_FOUND
 from api.crud.block_types import BLOCK_TYPE_NOT_FOUND
 from api.crud.paging import page
+from api.crud.prepared import PreparedQuery
 from api.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
 from api.schemas import actions, core, filters
 
@@ -232,7 +233,7 @@ def to_schema(row: models.BlockDocument, include_secrets: bool = False) -> core.
 
 def read_block_document_row(block_document_id: UUID) -> models.BlockDocument | None:
     """The document row with this id (type and schema loaded), if any."""
-    return _document_queryset().filter(pk=block_document_id).first()
+    return _DOCUMENT_BY_ID.first(block_document_id)
 
 
 def read_block_document(block_document_id: UUID, include_secrets: bool = False) -> core.BlockDocument | None:
@@ -293,6 +294,12 @@ def _check_references_exist(references: dict[str, UUID]) -> None:
         raise NotFoundError(REFERENCE_NOT_FOUND.format(id=sorted(map(str, missing))[0]))
 
 
+# The client creates a result-storage document on every flow run: its checks are prepared.
+_SCHEMA_EXISTS = PreparedQuery(lambda pk: models.BlockSchema.objects.filter(pk=pk).values_list("pk")[:1], UUID)
+_DOCUMENT_BY_ID = PreparedQuery(lambda pk: _document_queryset().filter(pk=pk)[:1], UUID)
+_TYPE_EXISTS = PreparedQuery(lambda pk: models.BlockType.objects.filter(pk=pk).values_list("pk")[:1], UUID)
+
+
 def create_block_document(block_document: actions.BlockDocumentCreate) -> models.BlockDocument:
     """Insert a document; anonymous ones without a name get ``anonymous-<uuid>``.
 
@@ -302,9 +309,9 @@ def create_block_document(block_document: actions.BlockDocumentCreate) -> models
     name = block_document.name
     if name is None and block_document.is_anonymous:
         name = f"anonymous-{uuid.uuid4()}"
-    if not models.BlockSchema.objects.filter(pk=block_document.block_schema_id).exists():
+    if not _SCHEMA_EXISTS.all(block_document.block_schema_id):
         raise NotFoundError(BLOCK_SCHEMA_NOT_FOUND)
-    if not models.BlockType.objects.filter(pk=block_document.block_type_id).exists():
+    if not _TYPE_EXISTS.all(block_document.block_type_id):
         raise NotFoundError(BLOCK_TYPE_NOT_FOUND)
     data, references = _split_references(block_document.data)
     _check_references_exist(references)
@@ -320,7 +327,7 @@ def create_block_document(block_document: actions.BlockDocumentCreate) -> models
             _write_references(row, references)
     except IntegrityError:
         raise ConflictError(BLOCK_DOCUMENT_EXISTS) from None
-    return row
+    return _DOCUMENT_BY_ID.first(row.id)
 
 
 def _write_references(row: models.BlockDocument, references: dict[str, UUID]) -> None:

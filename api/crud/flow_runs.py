@@ -16,6 +16,7 @@ from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
 from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, order_by
 from api.crud.paging import page
+from api.crud.prepared import PreparedQuery
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import ObjectNotFoundError
@@ -41,6 +42,10 @@ def flow_runs_with_state() -> QuerySet[models.FlowRun]:
     return models.FlowRun.objects.select_related(
         "state", "state__result_artifact", "work_queue__work_pool"
     )
+
+
+# The engine's hot read, compiled once (see api.crud.prepared).
+_FLOW_RUN_BY_ID = PreparedQuery(lambda flow_run_id: flow_runs_with_state().filter(pk=flow_run_id)[:1], UUID)
 
 
 def to_schema(run: models.FlowRun, now: Optional[dt.datetime] = None) -> FlowRunResponse:
@@ -92,7 +97,7 @@ def create_flow_run(
             raise
         return existing, False
     orchestration.set_initial_flow_run_state(run, flow_run.state, api_version=api_version)
-    return flow_runs_with_state().get(pk=run.id), True
+    return _FLOW_RUN_BY_ID.first(run.id), True
 
 
 def _by_idempotency_key(flow_id: UUID, key: str) -> Optional[models.FlowRun]:
@@ -101,7 +106,7 @@ def _by_idempotency_key(flow_id: UUID, key: str) -> Optional[models.FlowRun]:
 
 def read_flow_run(flow_run_id: UUID) -> Optional[models.FlowRun]:
     """The flow run with this id (state, queue and pool loaded), or None."""
-    return flow_runs_with_state().filter(pk=flow_run_id).first()
+    return _FLOW_RUN_BY_ID.first(flow_run_id)
 
 
 def get_flow_run(flow_run_id: UUID) -> models.FlowRun:

@@ -17,11 +17,16 @@ T = TypeVar("T")
 
 
 def first_or_not_found(rows: QuerySet[M], message: str) -> M:
-    """The first of ``rows``; ``NotFoundError(message)`` if there is none."""
-    row = rows.first()
-    if row is None:
+    """The row of a unique lookup, or the first of ordered ``rows``;
+    ``NotFoundError(message)`` if there is none.
+
+    ``rows[:1]``, not ``first()``: on an unordered queryset ``first()`` adds an ORDER BY
+    whose compilation costs more than the lookup, for nothing when the key is unique.
+    """
+    found = list(rows[:1])
+    if not found:
         raise NotFoundError(message)
-    return row
+    return found[0]
 
 
 def update_or_not_found(rows: QuerySet[M], message: str, **values: Any) -> None:

@@ -15,6 +15,7 @@ from api import models, orchestration
 from api.crud import artifacts, block_documents, states
 from api.crud.filters import NO_FILTERS, RunFilterSet, order_by, task_runs_q
 from api.crud.paging import page
+from api.crud.prepared import PreparedInsert, PreparedQuery
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.schemas import actions, core
@@ -37,6 +38,20 @@ TASK_RUN_TO_UPDATE_NOT_FOUND = "Task run not found"
 def task_runs_with_state() -> QuerySet[models.TaskRun]:
     """Task runs with their current state (and its result) loaded."""
     return models.TaskRun.objects.select_related("state", "state__result_artifact")
+
+
+# The engine's hot reads, compiled once (see api.crud.prepared).
+_TASK_RUN_BY_ID = PreparedQuery(lambda task_run_id: task_runs_with_state().filter(pk=task_run_id)[:1], UUID)
+_TASK_RUN_BY_KEY = PreparedQuery(
+    lambda flow_run_id, task_key, dynamic_key: task_runs_with_state().filter(
+        flow_run_id=flow_run_id, task_key=task_key, dynamic_key=dynamic_key
+    )[:1],
+    UUID,
+    str,
+    str,
+)
+_FLOW_RUN_EXISTS = PreparedQuery(lambda flow_run_id: models.FlowRun.objects.filter(pk=flow_run_id).values_list("pk")[:1], UUID)
+_INSERT_TASK_RUN = PreparedInsert(models.TaskRun)
 
 
 def to_schema(run: models.TaskRun, now: Optional[dt.datetime] = None) -> core.TaskRun:
@@ -62,14 +77,14 @@ def create_task_run(task_run: actions.TaskRunCreate) -> tuple[models.TaskRun, bo
     existing = _by_key(task_run)
     if existing is not None:
         return existing, False
-    if not models.FlowRun.objects.filter(pk=task_run.flow_run_id).exists():
+    if not _FLOW_RUN_EXISTS.all(task_run.flow_run_id):
         raise IntegrityError(f"Flow run {task_run.flow_run_id} does not exist.")
     values = task_run.model_dump(exclude={"state", "name", *_JSON_COLUMNS})
     values.update(task_run.model_dump(include=_JSON_COLUMNS, mode="json"))
     run = models.TaskRun(name=task_run.name or generate_slug(), **values)
     try:
         with transaction.atomic():
-            run.save(force_insert=True)
+            _INSERT_TASK_RUN.insert(run)
     except IntegrityError:
         # A concurrent request inserted the same keys first.
         existing = _by_key(task_run)
@@ -77,20 +92,16 @@ def create_task_run(task_run: actions.TaskRunCreate) -> tuple[models.TaskRun, bo
             raise
         return existing, False
     orchestration.set_initial_task_run_state(run, task_run.state)
-    return task_runs_with_state().get(pk=run.id), True
+    return _TASK_RUN_BY_ID.first(run.id), True
 
 
 def _by_key(task_run: actions.TaskRunCreate) -> Optional[models.TaskRun]:
-    return (
-        task_runs_with_state()
-        .filter(flow_run_id=task_run.flow_run_id, task_key=task_run.task_key, dynamic_key=task_run.dynamic_key)
-        .first()
-    )
+    return _TASK_RUN_BY_KEY.first(task_run.flow_run_id, task_run.task_key, task_run.dynamic_key)
 
 
 def get_task_run(task_run_id: UUID) -> models.TaskRun:
     """The task run with this id (state loaded); ``NotFoundError`` if missing."""
-    return require(task_runs_with_state().filter(pk=task_run_id).first(), TASK_RUN_NOT_FOUND)
+    return require(_TASK_RUN_BY_ID.first(task_run_id), TASK_RUN_NOT_FOUND)
 
 
 def read_task_runs(

@@ -17,10 +17,11 @@ import datetime as dt
 from typing import Optional, Union
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db import connection
 from django.utils import timezone
 
 from api import events, models
+from api.crud.prepared import PreparedInsert, PreparedQuery
 from api.errors import ObjectNotFoundError
 from api.orchestration.global_policy import queue_notifications
 from api.orchestration.policies import flow_policies, orchestrate, task_policies
@@ -61,17 +62,37 @@ def _proposal(state: StateCreate, now: dt.datetime) -> State:
     )
 
 
-def _lock(queryset: QuerySet, run_id: UUID, label: str) -> models.Model:
+def _locked_read(model: type[models.Model], *related: str) -> tuple[PreparedQuery, PreparedQuery]:
+    """The two prepared statements of ``_lock`` for ``model``."""
+    return (
+        PreparedQuery(lambda run_id: model.objects.select_for_update().filter(id=run_id).values_list("id"), UUID),
+        PreparedQuery(lambda run_id: model.objects.select_related(*related).filter(id=run_id)[:1], UUID),
+    )
+
+
+# Every state change writes these rows: their inserts are prepared too.
+_INSERT_ARTIFACT = PreparedInsert(models.Artifact)
+_INSERT_STATE = {model: PreparedInsert(model) for model in (models.FlowRunState, models.TaskRunState)}
+
+_FLOW_RUN_LOCK = _locked_read(models.FlowRun, "state")
+_TASK_RUN_LOCK = _locked_read(models.TaskRun, "state", "flow_run")
+
+
+def _lock(statements: tuple[PreparedQuery, PreparedQuery], run_id: UUID, label: str) -> models.Model:
     """Lock the run row, then read it with its joined rows.
 
     Two statements on purpose: when a locking read that joins other tables waits for a
     lock, PostgreSQL re-checks only the locked row and can hand back the joined rows (the
-    run's current state) as they were before the other writer committed.
+    run's current state) as they were before the other writer committed. SQLite has no
+    row locks (the write transaction already holds the database's), so there it is one.
     """
-    locked = queryset.model.objects.select_for_update().filter(id=run_id).values_list("id", flat=True)
-    if not list(locked):
+    lock, read = statements
+    if connection.features.has_select_for_update and not lock.all(run_id):
         raise ObjectNotFoundError(f"{label} with id {run_id} not found")
-    return queryset.get(id=run_id)
+    run = read.first(run_id)
+    if run is None:
+        raise ObjectNotFoundError(f"{label} with id {run_id} not found")
+    return run
 
 
 def _write_state(context: OrchestrationContext, state_model: type[StateRow], run_field: str) -> None:
@@ -91,13 +112,15 @@ def _write_state(context: OrchestrationContext, state_model: type[StateRow], run
                 if value:
                     info[column] = value
         is_task = run_field == "task_run"
-        artifact = models.Artifact.objects.create(
-            data=state.data,
-            flow_run_id=run.flow_run_id if is_task else run.id,
-            task_run_id=run.id if is_task else None,
-            **info,
+        artifact = _INSERT_ARTIFACT.insert(
+            models.Artifact(
+                data=state.data,
+                flow_run_id=run.flow_run_id if is_task else run.id,
+                task_run_id=run.id if is_task else None,
+                **info,
+            )
         )
-    row = state_model.objects.create(
+    row = state_model(
         id=state.id,
         type=state.type.value,
         timestamp=state.timestamp,
@@ -107,6 +130,7 @@ def _write_state(context: OrchestrationContext, state_model: type[StateRow], run
         result_artifact=artifact,
         **{run_field: run},
     )
+    _INSERT_STATE[state_model].insert(row)
     run.state = row
     context.validated_state = state
     context.validated_row = row
@@ -132,7 +156,7 @@ def _run_flow_orchestration(
     core, global_ = flow_policies(force)
     orchestrate(context, core, global_, lambda ctx: _write_state(ctx, models.FlowRunState, "flow_run"))
     if context.state_written or context.run_changed:
-        run.save()
+        run.save_changed()
     queue_notifications(run, context.status)
     if context.state_written:
         events.flow_run_state_changed(run.id, run.state_type, run.state_name)
@@ -151,7 +175,7 @@ def _run_task_orchestration(run: models.TaskRun, proposal: State, force: bool) -
     core, global_ = task_policies(force)
     orchestrate(context, core, global_, lambda ctx: _write_state(ctx, models.TaskRunState, "task_run"))
     if context.state_written or context.run_changed:
-        run.save()
+        run.save_changed()
     if context.state_written:
         events.task_run_state_changed(run.flow_run_id, run.id, run.state_type, run.state_name)
     return context
@@ -161,7 +185,7 @@ def set_flow_run_state(
     flow_run_id: UUID, state: StateCreate, force: bool = False, api_version: Optional[str] = None
 ) -> tuple[OrchestrationResult, bool]:
     """Propose ``state`` for a flow run; the result, and whether a state row was written."""
-    run = _lock(models.FlowRun.objects.select_related("state"), flow_run_id, "Flow run")
+    run = _lock(_FLOW_RUN_LOCK, flow_run_id, "Flow run")
     proposal = _proposal(state, timezone.now())
     return _result(_run_flow_orchestration(run, proposal, force, api_version))
 
@@ -173,7 +197,7 @@ def set_task_run_state(
 
     ``api_version`` is accepted for symmetry: no task rule depends on it.
     """
-    run = _lock(models.TaskRun.objects.select_related("state", "flow_run"), task_run_id, "Task run")
+    run = _lock(_TASK_RUN_LOCK, task_run_id, "Task run")
     proposal = _proposal(state, timezone.now())
     return _result(_run_task_orchestration(run, proposal, force))
 
@@ -182,7 +206,7 @@ def resume_flow_run(flow_run_id: UUID, api_version: Optional[str] = None) -> tup
     """Resume a paused flow run: RUNNING again, or Scheduled "Resuming" for a pause that
     asked to be rescheduled; the result, and whether a state row was written. A run that
     is not paused gets ABORT with no state (nothing written)."""
-    run = _lock(models.FlowRun.objects.select_related("state"), flow_run_id, "Flow run")
+    run = _lock(_FLOW_RUN_LOCK, flow_run_id, "Flow run")
     if run.state is None or run.state.type != StateType.PAUSED.value:
         return (
             OrchestrationResult(

@@ -1,0 +1,211 @@
+"""Prepared reads: a fixed-shape queryset compiled to SQL once per database, then run with
+new parameter values.
+
+Compiling a queryset (``SQLCompiler.as_sql``: the select list, the joins of
+``select_related``, the converters) costs more CPU than SQLite or PostgreSQL spend running
+it; on the engine's hot reads (a run by id with its state, a task run by its key) it was
+about a third of a request. A ``PreparedQuery`` compiles its shape the first time it runs
+against a database alias and keeps the SQL, the parameter slots of its arguments and the
+compiler's row layout; later calls only bind values, execute, convert and hydrate, the way
+``ModelIterable`` does. Results are the same model instances a queryset would give,
+related rows included; SQL goes through the connection's cursor wrapper as usual, so query
+logging and counting are unchanged.
+
+Arguments are bound by position. They may be UUIDs, strings, integers or ``None``-free
+values the database adapts as they are; UUIDs are stored the way ``UUIDField`` stores them
+(native on PostgreSQL, hex text on SQLite).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Optional, TypeVar
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+
+M = TypeVar("M", bound=Model)
+
+_ARGUMENT_TYPES = (uuid.UUID, str, int)
+
+
+def _stand_in(arg_type: type, version: int, argument: int) -> Any:
+    """A value no real argument has, distinct per argument and per version: the parameter
+    slots that differ between the compilations of version 0 and 1 are the arguments' slots."""
+    number = 0x5EED_0000 + 0x100 * version + argument
+    if arg_type is uuid.UUID:
+        return uuid.UUID(int=number)
+    if arg_type is str:
+        return f"\x00prepared-{number:x}"
+    return -number
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (parameter index, argument index)
+    native_uuid: bool
+    compiler: Any
+    converters: dict[int, Any]
+    # None for a ``values_list()`` shape, whose rows come back as tuples.
+    init_list: Optional[list[str]]
+    model_slice: Optional[slice]
+    model_cls: Optional[type[Model]]
+
+
+class PreparedQuery(Generic[M]):
+    """``build(*args)`` returns a queryset whose shape does not depend on the values of
+    ``args`` (declared by ``arg_types``); ``PreparedQuery(build, ...).all(*values)`` runs it."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *arg_types: type) -> None:
+        for arg_type in arg_types:
+            if arg_type not in _ARGUMENT_TYPES:
+                raise TypeError(f"PreparedQuery arguments are UUID, str or int, not {arg_type!r}")
+        self.build = build
+        self.arg_types = arg_types
+        self._compiled: dict[str, _Compiled] = {}
+        self._model: Optional[type[Model]] = None
+        self._lock = threading.Lock()
+
+    def all(self, *values: Any) -> list[Any]:
+        """Every row for these argument values: model instances (tuples for a
+        ``values_list()`` shape)."""
+        alias = router.db_for_read(self._model) if self._model is not None else None
+        compiled = self._compiled.get(alias) if alias is not None else None
+        if compiled is None:
+            queryset = self.build(*self._stand_ins(0))
+            alias = queryset.db
+            compiled = self._compile(alias, queryset)
+        params = list(compiled.params)
+        for index, argument in compiled.slots:
+            value = values[argument]
+            if isinstance(value, uuid.UUID) and not compiled.native_uuid:
+                value = value.hex
+            params[index] = value
+        with connections[alias].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return self._hydrate(alias, compiled, rows)
+
+    def first(self, *values: Any) -> Optional[M]:
+        """The first row for these values (the shape should say ``[:1]``), or None."""
+        rows = self.all(*values)
+        return rows[0] if rows else None
+
+    def _compile(self, alias: str, queryset: QuerySet[M]) -> _Compiled:
+        with self._lock:
+            if alias in self._compiled:
+                return self._compiled[alias]
+            other = self.build(*self._stand_ins(1))
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            other_sql, other_params = other.query.get_compiler(using=alias).as_sql()
+            if sql != other_sql or len(params) != len(other_params):
+                raise ValueError("PreparedQuery: the queryset's shape depends on its arguments")
+            slots = []
+            for index, (a, b) in enumerate(zip(params, other_params)):
+                if a != b:
+                    slots.append((index, self._argument_of(a)))
+            if len(slots) < len(self.arg_types):
+                raise ValueError("PreparedQuery: an argument does not reach the SQL")
+            iterable = queryset._iterable_class
+            if iterable not in (ModelIterable, ValuesListIterable):
+                raise TypeError("PreparedQuery: model instances or values_list() tuples only")
+            klass_info = compiler.klass_info if iterable is ModelIterable else None
+            columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
+            init_list = model_slice = None
+            if klass_info is not None:
+                select_fields = klass_info["select_fields"]
+                start, end = select_fields[0], select_fields[-1] + 1
+                init_list = [f[0].target.attname for f in compiler.select[start:end]]
+                model_slice = slice(start, end)
+            compiled = _Compiled(
+                sql=sql,
+                params=tuple(params),
+                slots=tuple(slots),
+                native_uuid=connections[alias].features.has_native_uuid_field,
+                compiler=compiler,
+                converters=compiler.get_converters(columns),
+                init_list=init_list,
+                model_slice=model_slice,
+                model_cls=klass_info["model"] if klass_info is not None else None,
+            )
+            self._compiled[alias] = compiled
+            self._model = queryset.model
+            return compiled
+
+    def _stand_ins(self, version: int) -> list[Any]:
+        return [_stand_in(t, version, i) for i, t in enumerate(self.arg_types)]
+
+    def _argument_of(self, param: Any) -> int:
+        for argument, stand_in in enumerate(self._stand_ins(0)):
+            if param == stand_in or param == getattr(stand_in, "hex", None):
+                return argument
+        raise ValueError(f"PreparedQuery: unexpected parameter {param!r}")
+
+    @staticmethod
+    def _hydrate(alias: str, compiled: _Compiled, rows: list[tuple]) -> list[Any]:
+        if not rows:
+            return []
+        compiler = compiled.compiler
+        if compiled.converters:
+            rows = list(compiler.apply_converters(rows, compiled.converters))
+        if compiled.model_cls is None:
+            return [tuple(row) for row in rows]
+        populators = get_related_populators(compiler.klass_info, compiler.select, alias)
+        results = []
+        for row in rows:
+            obj = compiled.model_cls.from_db(alias, compiled.init_list, row[compiled.model_slice])
+            for populator in populators:
+                populator.populate(row, obj)
+            results.append(obj)
+        return results
+
+
+class PreparedInsert(Generic[M]):
+    """The one-row ``INSERT`` of ``model``, its SQL built once per database.
+
+    ``insert(obj)`` writes an unsaved instance as ``obj.save(force_insert=True)`` would
+    (field defaults and ``pre_save`` applied, an auto-increment key read back), without the
+    insert compiler's per-call work or the save signals, which no model of ours listens to.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        meta = model._meta
+        self._auto_pk = meta.pk if meta.pk.db_returning else None
+        self._fields = [f for f in meta.local_concrete_fields if f is not self._auto_pk]
+        self._sql: dict[str, str] = {}
+
+    def insert(self, obj: M) -> M:
+        """Write ``obj`` (in the caller's transaction, if one is open) and return it."""
+        alias = router.db_for_write(self.model, instance=obj)
+        connection = connections[alias]
+        sql = self._sql.get(alias) or self._build(alias)
+        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self._fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if self._auto_pk is not None:
+                setattr(obj, self._auto_pk.attname, cursor.fetchone()[0])
+        obj._state.adding = False
+        obj._state.db = alias
+        remember = getattr(obj, "remember_saved_values", None)  # api.models.base.ORMBaseModel
+        if remember is not None:
+            remember()
+        return obj
+
+    def _build(self, alias: str) -> str:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in self._fields)
+        placeholders = ", ".join(["%s"] * len(self._fields))
+        sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        if self._auto_pk is not None:
+            sql += f" RETURNING {quote(self._auto_pk.column)}"
+        self._sql[alias] = sql
+        return sql
