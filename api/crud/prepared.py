@@ -1,5 +1,6 @@
-"""Prepared reads: a fixed-shape queryset compiled to SQL once per database, then run with
-new parameter values.
+"""Prepared statements: a fixed-shape queryset compiled to SQL once per database, then run
+with new parameter values (``PreparedQuery``), and a model's one-row INSERT built once
+(``PreparedInsert``).
 
 Compiling a queryset (``SQLCompiler.as_sql``: the select list, the joins of
 ``select_related``, the converters) costs more CPU than SQLite or PostgreSQL spend running
@@ -11,9 +12,9 @@ compiler's row layout; later calls only bind values, execute, convert and hydrat
 related rows included; SQL goes through the connection's cursor wrapper as usual, so query
 logging and counting are unchanged.
 
-Arguments are bound by position. They may be UUIDs, strings, integers or ``None``-free
-values the database adapts as they are; UUIDs are stored the way ``UUIDField`` stores them
-(native on PostgreSQL, hex text on SQLite).
+Arguments are bound by position and are UUIDs, strings or integers (not ``None``, which
+would change the SQL); UUIDs are stored the way ``UUIDField`` stores them (native on
+PostgreSQL, hex text on SQLite).
 """
 
 from __future__ import annotations

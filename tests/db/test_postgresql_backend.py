@@ -3,12 +3,14 @@ and the pool Django builds uses that check."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db.utils import ConnectionHandler
 
 from orion_project.db.postgresql import base
+from orion_project.env import database_from_url
 
 
 class FakeConnection:
@@ -46,8 +48,13 @@ def test_a_failed_check_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> No
             base.check_unless_recent(conn)
 
 
-@pytest.mark.django_db
-def test_the_servers_pool_uses_the_throttled_check() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the PostgreSQL pool")
-    assert connection.pool._check is base.check_unless_recent
+def test_the_servers_pool_uses_the_throttled_check(tmp_path: Path) -> None:
+    # A private alias with the server's settings: building its pool opens no connection,
+    # so this runs whichever database the suite is on.
+    settings = database_from_url("postgresql://u@127.0.0.1:9/name", tmp_path, pool_timeout=1, reconnect_timeout=1)
+    handler = ConnectionHandler({"default": {"ENGINE": "django.db.backends.dummy"}, "probe": settings})
+    pool = handler["probe"].pool
+    try:
+        assert pool._check is base.check_unless_recent
+    finally:
+        pool.close()
