@@ -14,8 +14,15 @@ from django.utils import timezone
 from api import models, orchestration
 from api.crud import artifacts, block_documents, states
 from api.crud import task_runs as task_runs_crud
-from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, order_by
-from api.crud.paging import page
+from api.crud.filters import (
+    NO_FILTERS,
+    STATE_TYPE_INDEXED_SORTS,
+    RunFilterSet,
+    flow_runs_q,
+    order_by,
+    pinned_state_types,
+)
+from api.crud.paging import page, page_merging_values
 from api.crud.prepared import PreparedQuery
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
@@ -129,7 +136,11 @@ def read_flow_runs(
     """Flow runs matching the filters, sorted, one page (one query): with state, queue and
     pool for ``to_schema``, or only ``columns`` (e.g. ``HISTORY_POINT_FIELDS``)."""
     runs = flow_runs_with_state() if columns is None else models.FlowRun.objects.only(*columns)
-    return page(runs.filter(flow_runs_q(filters)).order_by(*order_by(sort)), offset, limit)
+    criteria, ordering = flow_runs_q(filters), order_by(sort)
+    types = pinned_state_types(filters.flow_runs)
+    if limit is not None and types is not None and len(types) > 1 and sort in STATE_TYPE_INDEXED_SORTS:
+        return page_merging_values(runs, criteria, ordering, "state_type", types, offset, limit)
+    return page(runs.filter(criteria).order_by(*ordering), offset, limit)
 
 
 def count_flow_runs(filters: RunFilterSet = NO_FILTERS) -> int:

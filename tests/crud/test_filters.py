@@ -50,6 +50,22 @@ def test_tags_all_matches_rows_holding_every_tag():
     assert tagged("a b") == ["lookalike"]
 
 
+def test_tags_all_text_prefilter_is_not_the_answer():
+    # A tag's JSON text inside another tag passes SQLite's substring prefilter; the
+    # element test still rules it out. Escaped and non-ASCII tags are found.
+    new_flow("inner", tags=['x"a"'])
+    new_flow("plain", tags=["a"])
+    new_flow("accented", tags=["café", "naïve/τ"])
+
+    def tagged(*tags):
+        return _flow_names(q.flow_filter_q(f.FlowFilter(tags=f.Tags(all_=list(tags)))))
+
+    assert tagged("a") == ["plain"]
+    assert tagged('x"a"') == ["inner"]
+    assert tagged("café", "naïve/τ") == ["accented"]
+    assert tagged("cafe") == []
+
+
 def test_tags_is_null_means_empty_list():
     new_flow("tagged", tags=["t"])
     new_flow("untagged")

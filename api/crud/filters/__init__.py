@@ -25,14 +25,16 @@ from api.crud.filters.runs import (
     flow_run_filter_q,
     flow_runs_q,
     flows_q,
+    pinned_state_types,
     task_run_filter_q,
     task_runs_q,
 )
-from api.crud.filters.sorting import order_by
+from api.crud.filters.sorting import STATE_TYPE_INDEXED_SORTS, order_by
 from api.crud.filters.work import work_pool_filter_q, work_queue_filter_q, worker_filter_q
 
 __all__ = [
     "NO_FILTERS",
+    "STATE_TYPE_INDEXED_SORTS",
     "ContainsAll",
     "RunFilterSet",
     "artifact_filter_q",
@@ -51,6 +53,7 @@ __all__ = [
     "flows_q",
     "log_filter_q",
     "order_by",
+    "pinned_state_types",
     "tags_q",
     "task_run_filter_q",
     "task_runs_q",

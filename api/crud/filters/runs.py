@@ -77,6 +77,18 @@ def _state_q(criterion: Optional[f.RunState]) -> Q:
     return combine(parts, criterion.operator)
 
 
+def pinned_state_types(flt: Optional[f.FlowRunFilter]) -> Optional[list[str]]:
+    """The state types a run must have to match ``flt``: its state filter's ``type.any_``
+    when both that filter and ``flt`` join their criteria with ``and_``; else None (with
+    ``or_``, runs of other types can match through another criterion)."""
+    state = None if flt is None else flt.state
+    if state is None or state.type is None or state.type.any_ is None:
+        return None
+    if flt.operator != f.Operator.and_ or state.operator != f.Operator.and_:
+        return None
+    return sorted({t.value for t in state.type.any_})
+
+
 def _identity(flt: f.FlowFilter | f.FlowRunFilter | f.TaskRunFilter | f.DeploymentFilter) -> list[Q]:
     """The id, name and tags criteria that flows, runs and deployments filter alike."""
     return [id_q(flt.id), name_q(flt.name), tags_q(flt.tags)]

@@ -53,6 +53,13 @@ _ORDERINGS: dict[Any, tuple[Any, ...]] = {
 }
 
 
+# Flow-run sorts served, for one state type, by an index led by ``state_type``
+# (migration 0070): the first rows of each type are an index range away.
+STATE_TYPE_INDEXED_SORTS = frozenset(
+    {FlowRunSort.START_TIME_ASC, FlowRunSort.START_TIME_DESC, FlowRunSort.END_TIME_DESC}
+)
+
+
 def order_by(sort: FlowSort | FlowRunSort | TaskRunSort | DeploymentSort | LogSort | ArtifactSort) -> tuple[Any, ...]:
     """The ``order_by()`` arguments of a sort option (no tie-breaker, as in the original)."""
     return _ORDERINGS[sort]
