@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402 - after the path set-up, like the modules below
 
+from api.utilities.ids import new_id  # noqa: E402
 from tests.compat import harness  # noqa: E402
 
 # Flow runs per transaction (with their states, task runs and logs): large enough to
@@ -172,7 +173,7 @@ def fill(flow_runs: int, task_runs_per_run: int, logs_per_run: int, seed: int = 
                           "flow_run_id", "task_run_id"])
     sample: dict[str, Any] = {}
     for index in range(flow_runs):
-        run_id, state_id = uuid.uuid4(), uuid.uuid4()
+        run_id, state_id = new_id(), new_id()
         state_type, state_name = pick_state(rng)
         if state_type == "SCHEDULED" and state_name == "Scheduled":
             expected = now + dt.timedelta(seconds=rng.uniform(60, 7 * 86400))
@@ -195,7 +196,7 @@ def fill(flow_runs: int, task_runs_per_run: int, logs_per_run: int, seed: int = 
         run_states.add(state_id, state_time, state_time, state_type, state_time, state_name, None, {}, run_id)
         task_ids = []
         for task_index in range(task_runs_per_run):
-            task_id, task_state = uuid.uuid4(), uuid.uuid4()
+            task_id, task_state = new_id(), new_id()
             task_ids.append(task_id)
             tasks.add(
                 task_id, state_time, state_time, f"task-{task_index}", state_type, state_name, state_time,
@@ -207,7 +208,7 @@ def fill(flow_runs: int, task_runs_per_run: int, logs_per_run: int, seed: int = 
         for log_index in range(logs_per_run):
             stamp = (started or expected) + dt.timedelta(seconds=log_index)
             logs.add(
-                uuid.uuid4(), stamp, stamp, "prefect.flow_runs", 40 if log_index % 17 == 0 else 20,
+                new_id(), stamp, stamp, "prefect.flow_runs", 40 if log_index % 17 == 0 else 20,
                 f"line {log_index} of {name}", stamp, run_id, task_ids[log_index % len(task_ids)] if task_ids else None,
             )
         if index == flow_runs // 2:

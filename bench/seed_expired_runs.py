@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,6 +28,7 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from api import models  # noqa: E402
+from api.utilities.ids import new_id  # noqa: E402
 
 CHUNK = 2000
 
@@ -42,7 +42,7 @@ def seed(runs: int, tasks: int, logs: int, days_ago: float) -> None:
         count = min(CHUNK, runs - offset)
         flow_runs, flow_states, task_runs, task_states, log_rows = [], [], [], [], []
         for _ in range(count):
-            run_id, final_id = uuid.uuid4(), uuid.uuid4()
+            run_id, final_id = new_id(), new_id()
             flow_runs.append(
                 models.FlowRun(
                     id=run_id, flow=flow, name=f"expired-{run_id.hex[:8]}", state_id=final_id,
@@ -53,7 +53,7 @@ def seed(runs: int, tasks: int, logs: int, days_ago: float) -> None:
             flow_states.append(models.FlowRunState(flow_run_id=run_id, type="RUNNING", name="Running", timestamp=start))
             flow_states.append(models.FlowRunState(id=final_id, flow_run_id=run_id, type="COMPLETED", name="Completed", timestamp=end))
             for index in range(tasks):
-                task_id, task_final = uuid.uuid4(), uuid.uuid4()
+                task_id, task_final = new_id(), new_id()
                 task_runs.append(
                     models.TaskRun(
                         id=task_id, flow_run_id=run_id, name=f"t-{index}", task_key="t", dynamic_key=str(index),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Optional
 
 from django.db import connection
@@ -13,6 +12,7 @@ from api.crud.filters import log_filter_q, order_by
 from api.crud.paging import page
 from api.schemas import actions, filters
 from api.schemas.sorting import LogSort
+from api.utilities.ids import new_id
 
 _COLUMNS = ("id", "created", "updated", "name", "level", "message", "timestamp", "flow_run_id", "task_run_id")
 
@@ -31,7 +31,7 @@ def create_logs(logs: list[actions.LogCreate]) -> None:
     now = timezone.now()
     rows = []
     for log in logs:
-        values = {"id": uuid.uuid4(), "created": now, "updated": now, **log.model_dump()}
+        values = {"id": new_id(), "created": now, "updated": now, **log.model_dump()}
         rows.append([field.get_db_prep_save(values[field.name], connection) for field in fields])
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Optional
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -28,6 +28,7 @@ from api.models import Deployment, FlowRun, FlowRunState
 from api.schemas.core import FlowRunPolicy
 from api.schemas.schedules import Schedule
 from api.schemas.states import StateDetails, StateType
+from api.utilities.ids import new_id
 from api.utilities.names import generate_slug
 
 _SCHEDULE = TypeAdapter(Schedule)
@@ -128,7 +129,7 @@ def insert_scheduled_runs(deployment: Deployment, dates: list[dt.datetime], now:
     tags = [AUTO_SCHEDULED_TAG, *deployment.tags]
     runs = [
         FlowRun(
-            id=uuid4(),
+            id=new_id(),
             name=generate_slug(),
             flow_id=deployment.flow_id,
             deployment_id=deployment.id,

@@ -6,17 +6,17 @@ a token carries the role of its user.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from api.utilities.ids import new_id
 
 
 class APIToken(models.Model):
     """A bearer token of one user; the secret itself is shown once and never stored."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     # The unique index makes verifying a token one indexed lookup.

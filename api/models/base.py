@@ -3,12 +3,13 @@ the ``name`` most of them add."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
+
+from api.utilities.ids import new_id
 
 
 class ORMBaseModel(models.Model):
@@ -18,7 +19,7 @@ class ORMBaseModel(models.Model):
     (crud helpers do).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
 

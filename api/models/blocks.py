@@ -43,7 +43,6 @@ class BlockSchema(ORMBaseModel):
         ]
         indexes = [
             models.Index(fields=["created"], name="ix_block_schema__created"),
-            models.Index(fields=["checksum"], name="ix_block_schema__checksum"),
         ]
 
     def __str__(self) -> str:
@@ -79,7 +78,10 @@ class BlockDocument(ORMBaseModel):
     name = models.TextField(null=True, blank=True)
     data = models.TextField(default="")
     is_anonymous = models.BooleanField(default=False)
-    block_type = models.ForeignKey("api.BlockType", on_delete=models.CASCADE, related_name="block_documents")
+    # The unique (type, name) index serves lookups by type.
+    block_type = models.ForeignKey(
+        "api.BlockType", on_delete=models.CASCADE, related_name="block_documents", db_index=False
+    )
     block_schema = models.ForeignKey(
         "api.BlockSchema", on_delete=models.CASCADE, related_name="block_documents"
     )

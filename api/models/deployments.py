@@ -9,7 +9,8 @@ from api.models.blocks import optional_block_document
 class Deployment(NamedModel):
     """A flow packaged to run on a schedule or on demand."""
 
-    flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="deployments")
+    # The unique (flow, name) index serves lookups by flow.
+    flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="deployments", db_index=False)
     version = models.TextField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     manifest_path = models.TextField(null=True, blank=True)

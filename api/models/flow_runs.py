@@ -10,7 +10,8 @@ from api.models.runs import RunBase, run_indexes
 class FlowRun(RunBase):
     """One run of a flow."""
 
-    flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="flow_runs")
+    # The unique (flow, idempotency key) index serves lookups by flow.
+    flow = models.ForeignKey("api.Flow", on_delete=models.CASCADE, related_name="flow_runs", db_index=False)
     state = models.ForeignKey(
         "api.FlowRunState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -40,7 +41,7 @@ class FlowRun(RunBase):
             )
         ]
         indexes = [
-            *run_indexes("flow_run"),
+            *run_indexes("flow_run", skip=("state_type",)),  # the state tab indexes lead with it
             models.Index(fields=["deployment_id"], name="ix_flow_run__deployment_id"),
             models.Index(fields=["work_queue_name"], name="ix_flow_run__work_queue_name"),
             models.Index(fields=["flow_version"], name="ix_flow_run__flow_version"),

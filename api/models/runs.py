@@ -21,9 +21,14 @@ RUN_INDEXES = {
 }
 
 
-def run_indexes(table: str) -> list[models.Index]:
-    """The indexes of ``RUN_INDEXES`` for the run table ``table``."""
-    return [models.Index(fields=[column], name=f"ix_{table}__{suffix}") for column, suffix in RUN_INDEXES.items()]
+def run_indexes(table: str, skip: tuple[str, ...] = ()) -> list[models.Index]:
+    """The indexes of ``RUN_INDEXES`` for the run table ``table``, but for the columns in
+    ``skip`` (those another index of the table leads with)."""
+    return [
+        models.Index(fields=[column], name=f"ix_{table}__{suffix}")
+        for column, suffix in RUN_INDEXES.items()
+        if column not in skip
+    ]
 
 
 class RunBase(NamedModel):

@@ -42,14 +42,16 @@ def state_meta(run: str) -> type:
 class FlowRunState(StateBase):
     """One state a flow run has been in."""
 
-    flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="states")
+    # The unique (run, timestamp) index serves lookups by run: no index of its own.
+    flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="states", db_index=False)
     Meta = state_meta("flow_run")
 
 
 class TaskRunState(StateBase):
     """One state a task run has been in."""
 
-    task_run = models.ForeignKey("api.TaskRun", on_delete=models.CASCADE, related_name="states")
+    # The unique (run, timestamp) index serves lookups by run: no index of its own.
+    task_run = models.ForeignKey("api.TaskRun", on_delete=models.CASCADE, related_name="states", db_index=False)
     Meta = state_meta("task_run")
 
 

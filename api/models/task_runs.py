@@ -8,7 +8,8 @@ from api.models.runs import RunBase, run_indexes
 class TaskRun(RunBase):
     """One run of a task inside a flow run."""
 
-    flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="task_runs")
+    # The unique (flow run, task key, dynamic key) index serves lookups by flow run.
+    flow_run = models.ForeignKey("api.FlowRun", on_delete=models.CASCADE, related_name="task_runs", db_index=False)
     state = models.ForeignKey(
         "api.TaskRunState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

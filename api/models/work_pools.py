@@ -26,7 +26,8 @@ class WorkPool(NamedModel):
 class WorkQueue(NamedModel):
     """A queue of scheduled runs inside a pool, polled by agents or workers."""
 
-    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="work_queues")
+    # The unique (pool, name) index serves lookups by pool.
+    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="work_queues", db_index=False)
     description = models.TextField(default="", blank=True)
     is_paused = models.BooleanField(default=False)
     concurrency_limit = models.IntegerField(null=True, blank=True)
@@ -46,7 +47,8 @@ class WorkQueue(NamedModel):
 class Worker(NamedModel):
     """A worker that heartbeats into a pool."""
 
-    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="workers")
+    # The unique (pool, name) index serves lookups by pool.
+    work_pool = models.ForeignKey("api.WorkPool", on_delete=models.CASCADE, related_name="workers", db_index=False)
     last_heartbeat_time = models.DateTimeField()
 
     class Meta:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from typing import Any, ClassVar, Optional, Union
 
 from django.db import models
@@ -32,6 +31,7 @@ from api.schemas.responses import (
     StateWaitDetails,
 )
 from api.schemas.states import State, StateDetails, StateType, default_state_name
+from api.utilities.ids import new_id
 
 ALL_STATES: frozenset[Optional[StateType]] = frozenset([*StateType, None])
 
@@ -85,7 +85,7 @@ def new_state(
     if state_type == StateType.SCHEDULED and details.scheduled_time is None:
         details.scheduled_time = now
     return State(
-        id=uuid.uuid4(),
+        id=new_id(),
         type=state_type,
         name=name or default_state_name(state_type),
         timestamp=now,
