@@ -53,7 +53,8 @@ _Row = tuple[int, str, str, int, dt.timedelta, dt.timedelta]
 
 
 class EpochMicroseconds(Func):
-    """Whole microseconds since 1970-01-01 UTC of a datetime column, as an integer.
+    """Whole microseconds since 1970-01-01 UTC of a datetime column, as an integer (SQLite
+    only: PostgreSQL's history uses its own interval arithmetic).
 
     SQLite stores datetimes as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text in UTC: ``%s`` of the
     first 19 characters gives the whole seconds and the six digits after the dot (if any)
@@ -75,7 +76,7 @@ class EpochMicroseconds(Func):
 
 
 class DurationMicroseconds(Func):
-    """A duration column as whole microseconds: SQLite stores it that way already."""
+    """A duration column as whole microseconds: SQLite stores it that way already (SQLite only)."""
 
     output_field = BigIntegerField()
 
@@ -174,7 +175,8 @@ def _sqlite_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt
 def _postgresql_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> Iterator[_Row]:
     """Bucket and sums in PostgreSQL's own timestamp and interval arithmetic, which is
     exact (whole microseconds) and several times cheaper per row than numeric epochs: the
-    window can hold hundreds of thousands of runs."""
+    window can hold hundreds of thousands of runs. The rules are ``_run_time_us``'s and
+    ``_lateness_us``'s; the tests hold both paths to the same figures."""
     zero = Value(dt.timedelta(0), output_field=DurationField())
     at_now = Value(now, output_field=DateTimeField())
     stretch = Case(
