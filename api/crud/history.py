@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Optional
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     Count,
     DateTimeField,
@@ -39,14 +41,21 @@ from api import models
 from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import UnprocessableError
+from api.models.history import GRANULE_SECONDS, RunHistoryBin
 from api.schemas.base import DATETIME_MAX
 from api.schemas.responses import HistoryResponse, HistoryResponseState, SimpleFlowRun
 from api.schemas.states import TERMINAL_STATES, StateType
 
 MAX_INTERVALS = 500
+# SQLite allows 500 parts in one compound SELECT.
+UNION_PARTS = 250
 MIN_INTERVAL = dt.timedelta(seconds=1)
 HISTORY_INTERVAL_TOO_SMALL = "History interval must not be less than 1 second."
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH_MIN = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+GRANULE = dt.timedelta(seconds=GRANULE_SECONDS)
+GRANULE_US = GRANULE_SECONDS * 1_000_000
+BINS = {models.FlowRun: models.FlowRunHistoryBin, models.TaskRun: models.TaskRunHistoryBin}
 _MICROSECONDS = dt.timedelta(microseconds=1)
 # One grouped row: bucket position, state type, state name, runs, run time, lateness.
 _Row = tuple[int, str, str, int, dt.timedelta, dt.timedelta]
@@ -150,29 +159,35 @@ class DateBin(Func):
     output_field = DateTimeField()
 
 
-def _sqlite_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> Iterator[_Row]:
-    """Bucket and sums in whole microseconds: SQLite has no interval type, and integer
-    arithmetic on the parsed text keeps the figures exact."""
+def _sqlite_bucket(start: dt.datetime, step: dt.timedelta) -> Expression:
+    """The position of a run's interval, in SQLite."""
     # Runs in the window have expected_start_time >= start, so integer division is the
     # floor; SQLite divides two integers as integers.
-    index = (EpochMicroseconds("expected_start_time") - _integer(_micros(start))) / _integer(_micros(step))
-    grouped = rows.annotate(bucket=index).values("bucket", "state_type", "state_name").annotate(
-        count_runs=Count("id"),
+    return (EpochMicroseconds("expected_start_time") - _integer(_micros(start))) / _integer(_micros(step))
+
+
+def _sqlite_grouped(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> QuerySet:
+    """Bucket and sums in whole microseconds: SQLite has no interval type, and integer
+    arithmetic on the parsed text keeps the figures exact."""
+    return rows.annotate(bucket=_sqlite_bucket(start, step)).values("bucket", "state_type", "state_name").annotate(
+        count_runs=Count("*"),
         run_time=Sum(_positive(_run_time_us(now))),
         lateness=Sum(_positive(_lateness_us(now))),
     )
-    for row in grouped:
-        yield (
-            int(row["bucket"]),
-            row["state_type"],
-            row["state_name"],
-            row["count_runs"],
-            dt.timedelta(microseconds=int(row["run_time"])),
-            dt.timedelta(microseconds=int(row["lateness"])),
-        )
 
 
-def _postgresql_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> Iterator[_Row]:
+def _sqlite_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> _Row:
+    return (
+        int(row["bucket"]),
+        row["state_type"],
+        row["state_name"],
+        row["count_runs"],
+        dt.timedelta(microseconds=int(row["run_time"])),
+        dt.timedelta(microseconds=int(row["lateness"])),
+    )
+
+
+def _postgresql_grouped(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> QuerySet:
     """Bucket and sums in PostgreSQL's own timestamp and interval arithmetic, which is
     exact (whole microseconds) and several times cheaper per row than numeric epochs: the
     window can hold hundreds of thousands of runs. The rules are ``_run_time_us``'s and
@@ -201,24 +216,214 @@ def _postgresql_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now
         default=zero,
         output_field=DurationField(),
     )
-    grouped = (
+    return (
         rows.annotate(bucket=DateBin(Value(step, output_field=DurationField()), "expected_start_time", Value(start)))
         .values("bucket", "state_type", "state_name")
         .annotate(
-            count_runs=Count("id"),
+            count_runs=Count("*"),
             run_time=Sum(Greatest(F("total_run_time") + stretch, zero, output_field=DurationField())),
             lateness=Sum(lateness),
         )
     )
+
+
+def _postgresql_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> _Row:
+    return (
+        (row["bucket"] - start) // step,
+        row["state_type"],
+        row["state_name"],
+        row["count_runs"],
+        row["run_time"],
+        row["lateness"],
+    )
+
+
+def _run_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> Iterator[_Row]:
+    """The history rows of ``rows``, grouped in the database."""
+    postgresql = connection.vendor == "postgresql"
+    grouped, converted = (_postgresql_grouped, _postgresql_row) if postgresql else (_sqlite_grouped, _sqlite_row)
+    for row in grouped(rows, start, step, now):
+        yield converted(row, start, step)
+
+
+# Stand-ins for the bounds of one span in the statement ``_span_rows`` compiles once.
+_SPAN_LOW = dt.datetime(1, 1, 1, 0, 0, 0, 111111, tzinfo=dt.timezone.utc)
+_SPAN_HIGH = dt.datetime(1, 1, 1, 0, 0, 0, 222222, tzinfo=dt.timezone.utc)
+_COLUMNS = ("bucket", "state_type", "state_name", "count_runs", "run_time", "lateness")
+
+
+def _span_rows(
+    rows: QuerySet,
+    spans: list[tuple[dt.datetime, dt.datetime]],
+    start: dt.datetime,
+    step: dt.timedelta,
+    now: dt.datetime,
+) -> Iterator[_Row]:
+    """The history rows of those of ``rows`` expected in one of ``spans`` (up to a few
+    hundred short time ranges), in one statement.
+
+    PostgreSQL reads the ranges of one ``OR`` from the index. SQLite would scan the whole
+    table, so there the runs of each span come from a query of their own, joined by
+    ``UNION ALL`` (per ``UNION_PARTS`` spans) and grouped once: each seeks its range. That
+    query is compiled once, with stand-in bounds, and repeated with each span's: compiling
+    it a few hundred times would cost more than running it."""
+    if not spans:
+        return
+    if connection.vendor == "postgresql":
+        ranges = Q(pk__in=[])
+        for low, high in spans:
+            ranges |= Q(expected_start_time__gte=low, expected_start_time__lt=high)
+        yield from _run_rows(rows.filter(ranges), start, step, now)
+        return
+    # One row per run and span, grouped once over them all.
+    per_run = (
+        rows.filter(expected_start_time__gte=_SPAN_LOW, expected_start_time__lt=_SPAN_HIGH)
+        .annotate(bucket=_sqlite_bucket(start, step), run_time_us=_positive(_run_time_us(now)),
+                  lateness_us=_positive(_lateness_us(now)))
+        .values_list("bucket", "state_type", "state_name", "run_time_us", "lateness_us")
+    )
+    sql, params = per_run.query.sql_with_params()
+    adapt = connection.ops.adapt_datetimefield_value
+    stand_ins = {adapt(_SPAN_LOW): 0, adapt(_SPAN_HIGH): 1}
+    slots = [(position, stand_ins[param]) for position, param in enumerate(params) if param in stand_ins]
+    with connection.cursor() as cursor:
+        for first in range(0, len(spans), UNION_PARTS):
+            chunk = spans[first:first + UNION_PARTS]
+            all_params: list[Any] = []
+            for span in chunk:
+                part = list(params)
+                for position, bound in slots:
+                    part[position] = adapt(span[bound])
+                all_params.extend(part)
+            cursor.execute(
+                "SELECT bucket, state_type, state_name, COUNT(*), SUM(run_time_us), SUM(lateness_us)"
+                f" FROM ({' UNION ALL '.join([sql] * len(chunk))}) GROUP BY 1, 2, 3",
+                all_params,
+            )
+            for values in cursor.fetchall():
+                yield _sqlite_row(dict(zip(_COLUMNS, values)), start, step)
+
+
+@contextmanager
+def _planned_for_bins() -> Iterator[None]:
+    """On PostgreSQL, a transaction whose plans suit the history's statements:
+
+    - room to hash the bins' groups: the planner expects about one group per bin (it
+      cannot know the bucket arithmetic folds sixty into one) and sorts them all, on disk
+      past the default 4 MB, in twice the time;
+    - no parallel workers: starting them takes longer (tens of milliseconds on a busy
+      machine) than reading the few thousand rows of the ranges.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '32MB'; SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
+def _merged(*sources: Iterator[_Row]) -> Iterator[_Row]:
+    """Rows of several sources with the same (bucket, state type, state name) added up."""
+    sums: dict[tuple[int, str, str], list[Any]] = {}
+    for bucket, state_type, state_name, count_runs, run_time, lateness in (row for source in sources for row in source):
+        entry = sums.setdefault((bucket, state_type, state_name), [0, dt.timedelta(0), dt.timedelta(0)])
+        entry[0] += count_runs
+        entry[1] += run_time
+        entry[2] += lateness
+    for key, (count_runs, run_time, lateness) in sums.items():
+        yield (*key, count_runs, run_time, lateness)
+
+
+def _bin_rows(
+    bins: type[RunHistoryBin],
+    granules: tuple[int, int],
+    split: set[int],
+    start: dt.datetime,
+    step: dt.timedelta,
+    now: dt.datetime,
+) -> Iterator[_Row]:
+    """The kept figures of the granules in ``[granules)`` but those in ``split``, bucketed:
+    none of them holds an interval edge or ``now``, so each lies in one interval, and its
+    runs that have not started are either all overdue or none."""
+    granule_us = _integer(GRANULE_US)
+    granule_start = F("granule") * granule_us
+    overdue = Case(
+        # (granule + 1) * width <= now: every expected start in it has passed.
+        When(granule__lt=_micros(now) // GRANULE_US,
+             then=F("unstarted") * (_integer(_micros(now)) - granule_start) - F("unstarted_offset_us")),
+        default=_integer(0),
+        output_field=BigIntegerField(),
+    )
+    grouped = (
+        bins.objects.filter(granule__gte=granules[0], granule__lt=granules[1])
+        .exclude(granule__in=sorted(split))
+        .annotate(bucket=(granule_start - _integer(_micros(start))) / _integer(_micros(step)))
+        .values("bucket", "state_type", "state_name")
+        .annotate(
+            count_runs=Sum("count_runs"),
+            run_time=Sum("run_time_us"),
+            lateness=Sum(F("lateness_us") + overdue, output_field=BigIntegerField()),
+        )
+        .order_by()
+    )
     for row in grouped:
         yield (
-            (row["bucket"] - start) // step,
+            int(row["bucket"]),
             row["state_type"],
             row["state_name"],
-            row["count_runs"],
-            row["run_time"],
-            row["lateness"],
+            int(row["count_runs"]),
+            dt.timedelta(microseconds=int(row["run_time"])),
+            dt.timedelta(microseconds=int(row["lateness"])),
         )
+
+
+def _split_granules(edges: list[dt.datetime]) -> set[int]:
+    """The granules an edge falls strictly inside."""
+    return {_micros(edge) // GRANULE_US for edge in edges if _micros(edge) % GRANULE_US}
+
+
+def _spans(granules: set[int], low: dt.datetime, high: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The time ranges of ``granules`` within ``[low, high)``; adjacent granules make one."""
+    spans: list[list[int]] = []
+    for granule in sorted(granules):
+        if spans and spans[-1][1] == granule:
+            spans[-1][1] = granule + 1
+        else:
+            spans.append([granule, granule + 1])
+    return [(max(low, _EPOCH + first * GRANULE), min(high, _EPOCH + last * GRANULE)) for first, last in spans]
+
+
+# ``state_type = 'RUNNING'`` with the value written out: SQLite uses a partial index only
+# for a query whose condition names its value, not a parameter.
+RUNNING = Func(
+    F("state_type"), template=f"%(expressions)s = '{StateType.RUNNING.value}'", output_field=BooleanField()
+)
+
+
+def _binned_rows(
+    model: type[models.FlowRun] | type[models.TaskRun],
+    low: dt.datetime,
+    high: dt.datetime,
+    buckets: list[tuple[dt.datetime, dt.datetime]],
+    now: dt.datetime,
+) -> list[_Row]:
+    """The history of every run expected in ``[low, high)``: the kept bins of the whole
+    granules, and from the run table the runs no bin holds (RUNNING ones, from their
+    partial index) and those of the few granules that an interval edge, an end of the
+    window or ``now`` splits. Three statements, whatever the window holds."""
+    start, step = buckets[0][0], buckets[0][1] - buckets[0][0]
+    edges = [low, high, now, *(bucket_start for bucket_start, _ in buckets if low < bucket_start < high)]
+    split = _split_granules([edge for edge in edges if low <= edge <= high])
+    whole = (-(-_micros(low) // GRANULE_US), _micros(high) // GRANULE_US)
+    named = model.objects.filter(state_name__isnull=False).order_by()
+    running = named.filter(RUNNING, expected_start_time__gte=low, expected_start_time__lt=high)
+    binned_runs = named.exclude(state_type=StateType.RUNNING.value).filter(state_type__isnull=False)
+    with _planned_for_bins():
+        return list(_merged(
+            _bin_rows(BINS[model], whole, split, start, step, now),
+            _run_rows(running, start, step, now),
+            _span_rows(binned_runs, _spans(split, low, high), start, step, now),
+        ))
 
 
 def _history(
@@ -227,22 +432,31 @@ def _history(
     start: dt.datetime,
     end: dt.datetime,
     step: dt.timedelta,
+    binned: Optional[tuple[dt.datetime, dt.datetime]] = None,
 ) -> list[HistoryResponse]:
+    """The history of the runs matching ``criteria``. ``binned``: the criteria only bound
+    the expected start time, to ``[low, high)``; the kept bins then serve it."""
     if step < MIN_INTERVAL:
         raise UnprocessableError(HISTORY_INTERVAL_TOO_SMALL)
     buckets = intervals(start, end, step)
     if not buckets:
         return []
-    rows = (
-        model.objects.filter(criteria)
-        .filter(expected_start_time__gte=start, expected_start_time__lt=buckets[-1][1], state_type__isnull=False)
-        .order_by()
-    )
-    grouped = _postgresql_rows if connection.vendor == "postgresql" else _sqlite_rows
+    now = timezone.now()
+    if binned is not None:
+        low, high = max(start, binned[0]), min(buckets[-1][1], binned[1])
+        grouped = _binned_rows(model, low, high, buckets, now) if low < high else []
+    else:
+        rows = (
+            model.objects.filter(criteria)
+            # A run without a state (or, written by hand, without a state name) is in no
+            # state's count; the bins leave them out too.
+            .filter(expected_start_time__gte=start, expected_start_time__lt=buckets[-1][1], state_type__isnull=False,
+                    state_name__isnull=False)
+            .order_by()
+        )
+        grouped = _run_rows(rows, start, step, now)
     per_bucket: dict[int, list[HistoryResponseState]] = defaultdict(list)
-    for bucket, state_type, state_name, count_runs, run_time, lateness in sorted(
-        grouped(rows, start, step, timezone.now()), key=lambda row: row[:3]
-    ):
+    for bucket, state_type, state_name, count_runs, run_time, lateness in sorted(grouped, key=lambda row: row[:3]):
         per_bucket[bucket].append(
             HistoryResponseState(
                 state_type=state_type,
@@ -258,18 +472,37 @@ def _history(
     ]
 
 
+def _expected_start_bounds(filters: RunFilterSet) -> Optional[tuple[dt.datetime, dt.datetime]]:
+    """``[low, high)`` when the filters bound nothing but the flow runs' expected start
+    time (what the dashboard sends), else None."""
+    if filters == NO_FILTERS:
+        return (_EPOCH_MIN, DATETIME_MAX)
+    flow_runs = filters.flow_runs
+    if filters != RunFilterSet(flow_runs=flow_runs) or flow_runs is None:
+        return None
+    if flow_runs.model_dump(exclude={"operator", "expected_start_time"}, exclude_none=True):
+        return None
+    bounds = flow_runs.expected_start_time
+    if bounds is None:
+        return (_EPOCH_MIN, DATETIME_MAX)
+    # before_ is inclusive; times are whole microseconds.
+    high = DATETIME_MAX if bounds.before_ is None or bounds.before_ >= DATETIME_MAX else bounds.before_ + _MICROSECONDS
+    return (bounds.after_ or _EPOCH_MIN, high)
+
+
 def flow_run_history(
     start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilterSet = NO_FILTERS
 ) -> list[HistoryResponse]:
     """History of the flow runs matching the filters; intervals under a second are an ``UnprocessableError``."""
-    return _history(models.FlowRun, flow_runs_q(filters), start, end, interval)
+    return _history(models.FlowRun, flow_runs_q(filters), start, end, interval, _expected_start_bounds(filters))
 
 
 def task_run_history(
     start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilterSet = NO_FILTERS
 ) -> list[HistoryResponse]:
     """History of the task runs matching the filters; intervals under a second are an ``UnprocessableError``."""
-    return _history(models.TaskRun, task_runs_q(filters), start, end, interval)
+    binned = (_EPOCH_MIN, DATETIME_MAX) if filters == NO_FILTERS else None
+    return _history(models.TaskRun, task_runs_q(filters), start, end, interval, binned)
 
 
 def simple_flow_runs(runs: list[models.FlowRun]) -> list[SimpleFlowRun]:

@@ -19,6 +19,7 @@ from api.models.flow_run_notification_policies import (
 )
 from api.models.flow_runs import FlowRun
 from api.models.flows import Flow
+from api.models.history import FlowRunHistoryBin, TaskRunHistoryBin
 from api.models.logs import Log
 from api.models.monitoring import ServiceHeartbeat
 from api.models.saved_searches import SavedSearch
@@ -42,6 +43,7 @@ __all__ = [
     "Deployment",
     "Flow",
     "FlowRun",
+    "FlowRunHistoryBin",
     "FlowRunNotificationPolicy",
     "FlowRunNotificationQueue",
     "FlowRunState",
@@ -50,6 +52,7 @@ __all__ = [
     "ServiceHeartbeat",
     "ServiceLease",
     "TaskRun",
+    "TaskRunHistoryBin",
     "TaskRunState",
     "TaskRunStateCache",
     "WorkPool",

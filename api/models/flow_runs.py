@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from api.models.blocks import optional_block_document
-from api.models.runs import RunBase, run_indexes
+from api.models.runs import RunBase, run_indexes, running_index
 
 
 class FlowRun(RunBase):
@@ -58,4 +58,5 @@ class FlowRun(RunBase):
             models.Index(
                 fields=["state_type", "next_scheduled_start_time"], name="ix_flow_run__type_next"
             ),
+            running_index("flow_run"),
         ]

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from api.models.runs import RunBase, run_indexes
+from api.models.runs import RunBase, run_indexes, running_index
 
 
 class TaskRun(RunBase):
@@ -33,4 +33,5 @@ class TaskRun(RunBase):
             *run_indexes("task_run"),
             # The crashed-runs service asks "did any task of this flow run move lately?".
             models.Index(fields=["flow_run", "state_timestamp"], name="ix_task_run__flow_run_state_ts"),
+            running_index("task_run"),
         ]
