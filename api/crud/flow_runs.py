@@ -23,7 +23,7 @@ from api.crud.filters import (
     pinned_state_types,
 )
 from api.crud.paging import page, page_merging_values
-from api.crud.prepared import PreparedQuery
+from api.crud.prepared import PreparedInsert, PreparedQuery
 from api.crud.lookups import require, require_some, update_sent
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import ObjectNotFoundError
@@ -51,8 +51,10 @@ def flow_runs_with_state() -> QuerySet[models.FlowRun]:
     )
 
 
-# The engine's hot read, compiled once (see api.crud.prepared).
+# The engine's hot statements, compiled once (see api.crud.prepared).
 _FLOW_RUN_BY_ID = PreparedQuery(lambda flow_run_id: flow_runs_with_state().filter(pk=flow_run_id)[:1], UUID)
+_FLOW_EXISTS = PreparedQuery(lambda flow_id: models.Flow.objects.filter(pk=flow_id).values_list("pk")[:1], UUID)
+_INSERT_FLOW_RUN = PreparedInsert(models.FlowRun)
 
 
 def to_schema(run: models.FlowRun, now: Optional[dt.datetime] = None) -> FlowRunResponse:
@@ -87,14 +89,14 @@ def create_flow_run(
         existing = _by_idempotency_key(flow_run.flow_id, flow_run.idempotency_key)
         if existing is not None:
             return existing, False
-    if not models.Flow.objects.filter(pk=flow_run.flow_id).exists():
+    if not _FLOW_EXISTS.all(flow_run.flow_id):
         raise IntegrityError(f"Flow {flow_run.flow_id} does not exist.")
     values = flow_run.model_dump(exclude={"state", "name", *_JSON_COLUMNS})
     values.update(flow_run.model_dump(include=_JSON_COLUMNS, mode="json"))
     run = models.FlowRun(name=flow_run.name or generate_slug(), **values)
     try:
         with transaction.atomic():
-            run.save(force_insert=True)
+            _INSERT_FLOW_RUN.insert(run)
     except IntegrityError:
         # A concurrent request inserted the same idempotency key first.
         if flow_run.idempotency_key is None:

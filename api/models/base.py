@@ -3,8 +3,8 @@ the ``name`` most of them add."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 from django.db import models
 from django.utils import timezone
@@ -49,12 +49,14 @@ class ORMBaseModel(models.Model):
             f.attname: self.__dict__[f.attname] for f in self._meta.concrete_fields if f.attname in self.__dict__
         }
 
-    def save_changed(self) -> None:
+    def save_changed(self, update: Optional[Callable[["ORMBaseModel", list[str]], None]] = None) -> None:
         """Save only the columns that differ from what was loaded or last saved.
 
         An UPDATE of every column costs several times the CPU of the few that a state change
         touches. JSON values (dicts and lists, which may have been changed in place) always
-        count as changed. A row never loaded nor saved is saved whole.
+        count as changed. A row never loaded nor saved is saved whole. ``update(self,
+        attnames)``, when given, writes those columns instead of ``save(update_fields=...)``
+        (``api.crud.prepared.PreparedUpdate.update``).
         """
         saved = getattr(self, "_saved_values", None)
         if saved is None or self._state.adding:
@@ -65,7 +67,12 @@ class ORMBaseModel(models.Model):
             for name, value in ((f.attname, self.__dict__.get(f.attname, saved.get(f.attname))) for f in self._meta.concrete_fields)
             if name != "updated" and (isinstance(value, (dict, list)) or value != saved.get(name))
         ]
-        self.save(update_fields=changed)
+        if update is None:
+            self.save(update_fields=changed)
+            return
+        self.updated = timezone.now()  # as save() bumps it
+        update(self, [*changed, "updated"])
+        self.remember_saved_values()
 
 
 class NamedModel(ORMBaseModel):

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from api import events, models
-from api.crud.prepared import PreparedInsert, PreparedQuery
+from api.crud.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from api.errors import ObjectNotFoundError
 from api.orchestration.global_policy import queue_notifications
 from api.orchestration.policies import flow_policies, orchestrate, task_policies
@@ -73,6 +73,9 @@ def _locked_read(model: type[models.Model], *related: str) -> tuple[PreparedQuer
 # Every state change writes these rows: their inserts are prepared too.
 _INSERT_ARTIFACT = PreparedInsert(models.Artifact)
 _INSERT_STATE = {model: PreparedInsert(model) for model in (models.FlowRunState, models.TaskRunState)}
+# ... and so is the run's own UPDATE of the columns a change touched.
+_UPDATE_FLOW_RUN = PreparedUpdate(models.FlowRun)
+_UPDATE_TASK_RUN = PreparedUpdate(models.TaskRun)
 
 _FLOW_RUN_LOCK = _locked_read(models.FlowRun, "state")
 _TASK_RUN_LOCK = _locked_read(models.TaskRun, "state", "flow_run")
@@ -156,7 +159,7 @@ def _run_flow_orchestration(
     core, global_ = flow_policies(force)
     orchestrate(context, core, global_, lambda ctx: _write_state(ctx, models.FlowRunState, "flow_run"))
     if context.state_written or context.run_changed:
-        run.save_changed()
+        run.save_changed(_UPDATE_FLOW_RUN.update)
     queue_notifications(run, context.status)
     if context.state_written:
         events.flow_run_state_changed(run.id, run.state_type, run.state_name)
@@ -175,7 +178,7 @@ def _run_task_orchestration(run: models.TaskRun, proposal: State, force: bool) -
     core, global_ = task_policies(force)
     orchestrate(context, core, global_, lambda ctx: _write_state(ctx, models.TaskRunState, "task_run"))
     if context.state_written or context.run_changed:
-        run.save_changed()
+        run.save_changed(_UPDATE_TASK_RUN.update)
     if context.state_written:
         events.task_run_state_changed(run.flow_run_id, run.id, run.state_type, run.state_name)
     return context

@@ -1,17 +1,18 @@
 """``api.crud.prepared``: a prepared read gives what its queryset gives, related rows
 included, with each argument in its own slot; a prepared insert writes what ``save()``
-writes; ``save_changed()`` updates only the columns that changed."""
+writes, a prepared update what ``save(update_fields=...)`` writes; ``save_changed()``
+updates only the columns that changed, through either."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from api import models
-from api.crud.prepared import PreparedInsert, PreparedQuery
+from api.crud.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,10 @@ def test_a_prepared_read_matches_its_queryset_with_related_rows_loaded():
     )
     assert found.task_inputs == expected.task_inputs and found.created == expected.created
     assert _BY_ID.first(uuid.uuid4()) is None
+    other = new_task_run(new_flow_run(), state("FAILED"))
+    again = _BY_ID.first(other.id)  # the related rows of another call are its own
+    assert (again.state.type, again.flow_run.id) == ("FAILED", other.flow_run_id)
+    assert (found.state.type, found.flow_run.id) == ("COMPLETED", run.id)
 
 
 def test_each_argument_has_its_own_slot_even_of_the_same_type():
@@ -89,3 +94,37 @@ def test_save_changed_updates_only_what_changed():
     assert (again.run_count, again.empirical_policy["retries"]) == (7, 2)
     again.save_changed()  # nothing but "updated" changed: still a valid UPDATE
     assert models.FlowRun.objects.get(pk=run.pk).updated >= run.updated
+
+
+def test_a_prepared_update_writes_what_save_with_update_fields_writes():
+    update = PreparedUpdate(models.FlowRun)
+    run = models.FlowRun.objects.get(pk=new_flow_run().pk)
+    name = run.name
+    run.run_count, run.tags, run.name = 3, ["a", "b"], "not written"
+    with CaptureQueriesContext(connection) as queries:
+        update.update(run, ["run_count", "tags"])
+        update.update(run, ["run_count", "tags"])  # the second one reuses the statement
+    assert len(queries) == 2
+    stored = models.FlowRun.objects.get(pk=run.pk)
+    assert (stored.run_count, stored.tags, stored.name) == (3, ["a", "b"], name)
+    gone = models.FlowRun(id=uuid.uuid4(), flow_id=run.flow_id, name="gone")
+    with pytest.raises(DatabaseError):
+        update.update(gone, ["name"])
+    with pytest.raises(ValueError):
+        update.update(run, ["no_such_column"])
+
+
+def test_save_changed_through_a_prepared_update_bumps_updated_and_remembers():
+    run = models.FlowRun.objects.get(pk=new_flow_run().pk)
+    before = run.updated
+    run.run_count = 5
+    with CaptureQueriesContext(connection) as queries:
+        run.save_changed(PreparedUpdate(models.FlowRun).update)
+    (update,) = [q["sql"] for q in queries.captured_queries]
+    assert '"run_count"' in update and '"updated"' in update and '"name"' not in update
+    stored = models.FlowRun.objects.get(pk=run.pk)
+    assert (stored.run_count, stored.updated) == (5, run.updated) and run.updated >= before
+    with CaptureQueriesContext(connection) as queries:
+        run.save_changed(PreparedUpdate(models.FlowRun).update)
+    (update,) = [q["sql"] for q in queries.captured_queries]
+    assert '"run_count"' not in update, "what was written counts as saved"
