@@ -1,5 +1,6 @@
 """The SQLite backend's writer queue: concurrent writers in one process all commit, in
-turn, and the queue is released however a transaction ends."""
+turn, and the queue is released however a transaction ends. Its cursors bind parameters
+as Django's do, whichever style and however often a statement is run."""
 
 from __future__ import annotations
 
@@ -93,3 +94,17 @@ def test_queue_is_released_after_commit_rollback_and_close(handler: ConnectionHa
     connection.cursor().execute("INSERT INTO counter (n) VALUES (3)")
     connection.close()
     assert not lock.locked()
+
+
+def test_cursors_bind_parameters_as_djangos_do_every_time(handler: ConnectionHandler) -> None:
+    connection = handler["writers"]
+    with connection.cursor() as cursor:
+        for n in (1, 2):  # the second run takes the remembered rewrite
+            cursor.execute("INSERT INTO counter (n) VALUES (%s)", [n])
+            cursor.execute("SELECT n, '%%s', '100%%' FROM counter WHERE n = %s", [n])
+            assert cursor.fetchall() == [(n, "%s", "100%")]
+        cursor.execute("SELECT n FROM counter WHERE n = %(n)s", {"n": 2})
+        assert cursor.fetchall() == [(2,)]
+        cursor.executemany("INSERT INTO counter (n) VALUES (%s)", [[3], [4]])
+        cursor.execute("SELECT COUNT(*) FROM counter")
+        assert cursor.fetchone() == (4,)
