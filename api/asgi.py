@@ -44,6 +44,7 @@ from api.live import websocket_application
 from api.server import api_urlpatterns, create_orion_api
 from api.services import launcher
 from api.utilities.prefix import PrefixedProtocolTypeRouter
+from api.utilities.twisted_http import cache_content_type_parsing
 from orion_project.urls import build_urlpatterns
 
 API_PREFIX = "/api/"
@@ -251,6 +252,7 @@ def create_app(
     if not ephemeral:
         protocols["websocket"] = LiveGuard(websocket_application())
         launcher.start_if_serving(overrides)
+    cache_content_type_parsing()  # daphne's per-request header parsing (see the module)
     # Under a URL prefix (ORION_URL_PREFIX or the server's root path) HTTP and websockets alike.
     prefix = overrides.get("ORION_URL_PREFIX", django_settings.ORION_URL_PREFIX)
     app = PrefixedProtocolTypeRouter(protocols, prefix=prefix)
