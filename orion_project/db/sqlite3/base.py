@@ -10,8 +10,9 @@ busy timeout as before. The wait on the lock is bounded by the busy timeout; pas
 transaction proceeds and SQLite's own locking decides.
 
 Django's SQLite cursor rewrites the ``%s`` of every statement to ``?`` with a regular
-expression, 4-7 µs a statement, some 2 % of a request's CPU on the engine workload; the
-same statements come back again and again, so ``CursorWrapper`` keeps the rewrites.
+expression, 4-13 µs a statement (the longer, the costlier), a few per cent of a request's
+CPU on the engine workload; the same statements come back again and again, so
+``CursorWrapper`` keeps the rewrites.
 """
 
 from __future__ import annotations
