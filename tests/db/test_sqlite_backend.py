@@ -108,3 +108,16 @@ def test_cursors_bind_parameters_as_djangos_do_every_time(handler: ConnectionHan
         cursor.executemany("INSERT INTO counter (n) VALUES (%s)", [[3], [4]])
         cursor.execute("SELECT COUNT(*) FROM counter")
         assert cursor.fetchone() == (4,)
+
+
+def test_long_statements_are_bound_without_being_kept(handler: ConnectionHandler) -> None:
+    from orion_project.db.sqlite3 import base as sqlite_base
+
+    connection = handler["writers"]
+    values = ", ".join(["(%s)"] * 2000)
+    before = sqlite_base._qmark_style.cache_info().currsize
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO counter (n) VALUES {values}", list(range(2000)))
+        cursor.execute("SELECT COUNT(*) FROM counter")
+        assert cursor.fetchone() == (2000,)
+    assert sqlite_base._qmark_style.cache_info().currsize == before

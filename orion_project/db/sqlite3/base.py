@@ -36,6 +36,9 @@ def _writer_lock(name: str) -> threading.Lock:
 # The engine's statements are a few dozen; statements with a varying number of values
 # (``IN`` lists, bulk inserts) take the rest, in least-recently-used order.
 _REWRITES_KEPT = 512
+# Longer statements (bulk inserts, the history's unions of a few hundred parts) vary with
+# their data and would make the kept rewrites megabytes; they take Django's path.
+_LONGEST_KEPT = 4096
 
 
 @functools.lru_cache(maxsize=_REWRITES_KEPT)
@@ -49,7 +52,7 @@ class CursorWrapper(base.SQLiteCursorWrapper):
 
     def convert_query(self, query: str, *, param_names: Optional[Sequence[str]] = None) -> str:
         """The statement in SQLite's style; named parameters take Django's own path."""
-        if param_names is None:
+        if param_names is None and len(query) <= _LONGEST_KEPT:
             return _qmark_style(query)
         return super().convert_query(query, param_names=param_names)
 
