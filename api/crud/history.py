@@ -166,10 +166,21 @@ def _sqlite_bucket(start: dt.datetime, step: dt.timedelta) -> Expression:
     return (EpochMicroseconds("expected_start_time") - _integer(_micros(start))) / _integer(_micros(step))
 
 
-def _sqlite_grouped(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> QuerySet:
+def _sqlite_origin(start: dt.datetime, step: dt.timedelta) -> Expression:
+    """The position of the interval holding the start of a run's granule, in SQLite (for
+    runs expected after 1970: integer division truncates)."""
+    granule_start = EpochMicroseconds("expected_start_time") / _integer(GRANULE_US) * _integer(GRANULE_US)
+    return (granule_start - _integer(_micros(start))) / _integer(_micros(step))
+
+
+def _sqlite_grouped(
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: bool = False
+) -> QuerySet:
     """Bucket and sums in whole microseconds: SQLite has no interval type, and integer
-    arithmetic on the parsed text keeps the figures exact."""
-    return rows.annotate(bucket=_sqlite_bucket(start, step)).values("bucket", "state_type", "state_name").annotate(
+    arithmetic on the parsed text keeps the figures exact. ``origin``: grouped by the
+    interval of each run's granule start too."""
+    keys = {"bucket": _sqlite_bucket(start, step), **({"origin": _sqlite_origin(start, step)} if origin else {})}
+    return rows.annotate(**keys).values(*keys, "state_type", "state_name").annotate(
         count_runs=Count("*"),
         run_time=Sum(_positive(_run_time_us(now))),
         lateness=Sum(_positive(_lateness_us(now))),
@@ -187,11 +198,14 @@ def _sqlite_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> 
     )
 
 
-def _postgresql_grouped(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> QuerySet:
+def _postgresql_grouped(
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: bool = False
+) -> QuerySet:
     """Bucket and sums in PostgreSQL's own timestamp and interval arithmetic, which is
     exact (whole microseconds) and several times cheaper per row than numeric epochs: the
     window can hold hundreds of thousands of runs. The rules are ``_run_time_us``'s and
-    ``_lateness_us``'s; the tests hold both paths to the same figures."""
+    ``_lateness_us``'s; the tests hold both paths to the same figures. ``origin``: as
+    ``_sqlite_grouped``'s."""
     zero = Value(dt.timedelta(0), output_field=DurationField())
     at_now = Value(now, output_field=DateTimeField())
     stretch = Case(
@@ -216,9 +230,14 @@ def _postgresql_grouped(rows: QuerySet, start: dt.datetime, step: dt.timedelta, 
         default=zero,
         output_field=DurationField(),
     )
+    stride = Value(step, output_field=DurationField())
+    keys = {"bucket": DateBin(stride, "expected_start_time", Value(start))}
+    if origin:
+        granule_start = DateBin(Value(GRANULE, output_field=DurationField()), "expected_start_time", Value(_EPOCH))
+        keys["origin"] = DateBin(stride, granule_start, Value(start))
     return (
-        rows.annotate(bucket=DateBin(Value(step, output_field=DurationField()), "expected_start_time", Value(start)))
-        .values("bucket", "state_type", "state_name")
+        rows.annotate(**keys)
+        .values(*keys, "state_type", "state_name")
         .annotate(
             count_runs=Count("*"),
             run_time=Sum(Greatest(F("total_run_time") + stretch, zero, output_field=DurationField())),
@@ -238,18 +257,38 @@ def _postgresql_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta)
     )
 
 
-def _run_rows(rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime) -> Iterator[_Row]:
-    """The history rows of ``rows``, grouped in the database."""
+def _origin(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> int:
+    """The position of the interval of a grouped row's granule start (``origin=True``)."""
+    if connection.vendor == "postgresql":
+        return (row["origin"] - start) // step
+    return int(row["origin"])
+
+
+def _with_moved(row: _Row, origin: int) -> Iterator[_Row]:
+    """A grouped row of runs whose granule's bin counted them in the interval ``origin``:
+    the runs in their own interval, and taken out of ``origin``'s."""
+    bucket, state_type, state_name, count_runs, run_time, lateness = row
+    yield row
+    yield (origin, state_type, state_name, -count_runs, -run_time, -lateness)
+
+
+def _run_rows(
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, moved: bool = False
+) -> Iterator[_Row]:
+    """The history rows of ``rows``, grouped in the database. ``moved``: the runs' bins
+    counted them in the interval of their granule's start (``_with_moved``)."""
     postgresql = connection.vendor == "postgresql"
     grouped, converted = (_postgresql_grouped, _postgresql_row) if postgresql else (_sqlite_grouped, _sqlite_row)
-    for row in grouped(rows, start, step, now):
-        yield converted(row, start, step)
+    for row in grouped(rows, start, step, now, origin=moved):
+        if moved:
+            yield from _with_moved(converted(row, start, step), _origin(row, start, step))
+        else:
+            yield converted(row, start, step)
 
 
 # Stand-ins for the bounds of one span in the statement ``_span_rows`` compiles once.
 _SPAN_LOW = dt.datetime(1, 1, 1, 0, 0, 0, 111111, tzinfo=dt.timezone.utc)
 _SPAN_HIGH = dt.datetime(1, 1, 1, 0, 0, 0, 222222, tzinfo=dt.timezone.utc)
-_COLUMNS = ("bucket", "state_type", "state_name", "count_runs", "run_time", "lateness")
 
 
 def _span_rows(
@@ -258,9 +297,10 @@ def _span_rows(
     start: dt.datetime,
     step: dt.timedelta,
     now: dt.datetime,
+    moved: bool = False,
 ) -> Iterator[_Row]:
     """The history rows of those of ``rows`` expected in one of ``spans`` (up to a few
-    hundred short time ranges), in one statement.
+    hundred short time ranges), in one statement; ``moved`` as ``_run_rows``'s.
 
     PostgreSQL reads the ranges of one ``OR`` from the index. SQLite would scan the whole
     table, so there the runs of each span come from a query of their own, joined by
@@ -273,19 +313,21 @@ def _span_rows(
         ranges = Q(pk__in=[])
         for low, high in spans:
             ranges |= Q(expected_start_time__gte=low, expected_start_time__lt=high)
-        yield from _run_rows(rows.filter(ranges), start, step, now)
+        yield from _run_rows(rows.filter(ranges), start, step, now, moved)
         return
     # One row per run and span, grouped once over them all.
+    keys = {"bucket": _sqlite_bucket(start, step), **({"origin": _sqlite_origin(start, step)} if moved else {})}
     per_run = (
         rows.filter(expected_start_time__gte=_SPAN_LOW, expected_start_time__lt=_SPAN_HIGH)
-        .annotate(bucket=_sqlite_bucket(start, step), run_time_us=_positive(_run_time_us(now)),
-                  lateness_us=_positive(_lateness_us(now)))
-        .values_list("bucket", "state_type", "state_name", "run_time_us", "lateness_us")
+        .annotate(**keys, run_time_us=_positive(_run_time_us(now)), lateness_us=_positive(_lateness_us(now)))
+        .values_list(*keys, "state_type", "state_name", "run_time_us", "lateness_us")
     )
     sql, params = per_run.query.sql_with_params()
     adapt = connection.ops.adapt_datetimefield_value
     stand_ins = {adapt(_SPAN_LOW): 0, adapt(_SPAN_HIGH): 1}
     slots = [(position, stand_ins[param]) for position, param in enumerate(params) if param in stand_ins]
+    group = ", ".join([*keys, "state_type", "state_name"])
+    columns = [*keys, "state_type", "state_name", "count_runs", "run_time", "lateness"]
     with connection.cursor() as cursor:
         for first in range(0, len(spans), UNION_PARTS):
             chunk = spans[first:first + UNION_PARTS]
@@ -296,12 +338,16 @@ def _span_rows(
                     part[position] = adapt(span[bound])
                 all_params.extend(part)
             cursor.execute(
-                "SELECT bucket, state_type, state_name, COUNT(*), SUM(run_time_us), SUM(lateness_us)"
-                f" FROM ({' UNION ALL '.join([sql] * len(chunk))}) GROUP BY 1, 2, 3",
+                f"SELECT {group}, COUNT(*), SUM(run_time_us), SUM(lateness_us)"
+                f" FROM ({' UNION ALL '.join([sql] * len(chunk))}) GROUP BY {group}",
                 all_params,
             )
             for values in cursor.fetchall():
-                yield _sqlite_row(dict(zip(_COLUMNS, values)), start, step)
+                row = dict(zip(columns, values))
+                if moved:
+                    yield from _with_moved(_sqlite_row(row, start, step), _origin(row, start, step))
+                else:
+                    yield _sqlite_row(row, start, step)
 
 
 @contextmanager
@@ -407,23 +453,43 @@ def _binned_rows(
     buckets: list[tuple[dt.datetime, dt.datetime]],
     now: dt.datetime,
 ) -> list[_Row]:
-    """The history of every run expected in ``[low, high)``: the kept bins of the whole
-    granules, and from the run table the runs no bin holds (RUNNING ones, from their
-    partial index) and those of the few granules that an interval edge, an end of the
-    window or ``now`` splits. Three statements, whatever the window holds."""
+    """The history of every run expected in ``[low, high)``, in four statements whatever
+    the window holds:
+
+    - the bins of the granules inside the window, each counted in the interval of its
+      start, but for the granules an end of the window or ``now`` falls inside;
+    - from the run table, the runs no bin holds (RUNNING ones, from their partial index);
+    - the runs of those few granules;
+    - and the runs of each granule that an interval edge falls inside, from the first
+      such edge on: moved from the interval of the granule's start to their own (half a
+      granule on average, where reading the whole granule would be one).
+    """
     start, step = buckets[0][0], buckets[0][1] - buckets[0][0]
-    edges = [low, high, now, *(bucket_start for bucket_start, _ in buckets if low < bucket_start < high)]
-    split = _split_granules([edge for edge in edges if low <= edge <= high])
+    interval_edges = [bucket_start for bucket_start, _ in buckets if low < bucket_start < high]
+    unbinned = _split_granules([edge for edge in (low, high, now) if low <= edge <= high])
+    moved: dict[int, dt.datetime] = {}
+    if low >= _EPOCH:
+        for edge in interval_edges:
+            granule = _micros(edge) // GRANULE_US
+            if _micros(edge) % GRANULE_US and granule not in unbinned:
+                moved.setdefault(granule, edge)
+    else:
+        # SQLite's integer division truncates: the origin of a granule before 1970 is off.
+        unbinned |= _split_granules(interval_edges)
+    moved_spans = [(edge, _EPOCH + (granule + 1) * GRANULE) for granule, edge in sorted(moved.items())]
     whole = (-(-_micros(low) // GRANULE_US), _micros(high) // GRANULE_US)
     named = model.objects.filter(state_name__isnull=False).order_by()
     running = named.filter(RUNNING, expected_start_time__gte=low, expected_start_time__lt=high)
     binned_runs = named.exclude(state_type=StateType.RUNNING.value).filter(state_type__isnull=False)
     with _planned_for_bins():
-        return list(_merged(
-            _bin_rows(BINS[model], whole, split, start, step, now),
+        rows = _merged(
+            _bin_rows(BINS[model], whole, unbinned, start, step, now),
             _run_rows(running, start, step, now),
-            _span_rows(binned_runs, _spans(split, low, high), start, step, now),
-        ))
+            _span_rows(binned_runs, _spans(unbinned, low, high), start, step, now),
+            _span_rows(binned_runs, moved_spans, start, step, now, moved=True),
+        )
+        # A state whose every run of an interval moved to the next one.
+        return [row for row in rows if row[3]]
 
 
 def _history(
