@@ -117,6 +117,7 @@ def fill(table: str, values: dict[str, str]) -> str:
 
 
 def sqlite_statements(table: str) -> list[str]:
+    """Row triggers (SQLite has no other kind; its writes are serialised anyway), then the fill."""
     new, old = sqlite_values("NEW"), sqlite_values("OLD")
     # One trigger per event; an update runs "out" and "in" as two guarded statements, so
     # the order SQLite fires triggers in does not matter.
@@ -191,6 +192,7 @@ $$"""
 
 
 def install(apps, schema_editor) -> None:
+    """Create the triggers, then fill the bins from the runs already there."""
     statements = postgresql_statements if schema_editor.connection.vendor == "postgresql" else sqlite_statements
     for table in TABLES:
         for statement in statements(table):
@@ -198,6 +200,7 @@ def install(apps, schema_editor) -> None:
 
 
 def uninstall(apps, schema_editor) -> None:
+    """Drop the triggers (the bins' tables go with the models)."""
     for table in TABLES:
         for event in ("insert", "delete", "update"):
             if schema_editor.connection.vendor == "postgresql":
