@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
@@ -53,6 +53,8 @@ MIN_INTERVAL = dt.timedelta(seconds=1)
 HISTORY_INTERVAL_TOO_SMALL = "History interval must not be less than 1 second."
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _EPOCH_MIN = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+# The expected-start bounds of a history whose filters bound nothing.
+_UNBOUNDED = (_EPOCH_MIN, DATETIME_MAX)
 GRANULE = dt.timedelta(seconds=GRANULE_SECONDS)
 GRANULE_US = GRANULE_SECONDS * 1_000_000
 BINS = {models.FlowRun: models.FlowRunHistoryBin, models.TaskRun: models.TaskRunHistoryBin}
@@ -173,13 +175,21 @@ def _sqlite_origin(start: dt.datetime, step: dt.timedelta) -> Expression:
     return (granule_start - _integer(_micros(start))) / _integer(_micros(step))
 
 
+def _sqlite_keys(start: dt.datetime, step: dt.timedelta, origin: bool) -> dict[str, Expression]:
+    """The grouping positions of a run in SQLite: its interval, and with ``origin`` its granule start's."""
+    keys = {"bucket": _sqlite_bucket(start, step)}
+    if origin:
+        keys["origin"] = _sqlite_origin(start, step)
+    return keys
+
+
 def _sqlite_grouped(
     rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: bool = False
 ) -> QuerySet:
     """Bucket and sums in whole microseconds: SQLite has no interval type, and integer
     arithmetic on the parsed text keeps the figures exact. ``origin``: grouped by the
     interval of each run's granule start too."""
-    keys = {"bucket": _sqlite_bucket(start, step), **({"origin": _sqlite_origin(start, step)} if origin else {})}
+    keys = _sqlite_keys(start, step, origin)
     return rows.annotate(**keys).values(*keys, "state_type", "state_name").annotate(
         count_runs=Count("*"),
         run_time=Sum(_positive(_run_time_us(now))),
@@ -187,12 +197,14 @@ def _sqlite_grouped(
     )
 
 
-def _sqlite_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> _Row:
+def _integer_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> _Row:
+    """A grouped row whose bucket is a position and whose sums are whole microseconds
+    (SQLite's rows, and the bins' on both databases: PostgreSQL sums bigints as numeric)."""
     return (
         int(row["bucket"]),
         row["state_type"],
         row["state_name"],
-        row["count_runs"],
+        int(row["count_runs"]),
         dt.timedelta(microseconds=int(row["run_time"])),
         dt.timedelta(microseconds=int(row["lateness"])),
     )
@@ -272,18 +284,26 @@ def _with_moved(row: _Row, origin: int) -> Iterator[_Row]:
     yield (origin, state_type, state_name, -count_runs, -run_time, -lateness)
 
 
+def _history_rows(
+    row: dict[str, Any], converted: Callable[..., _Row], start: dt.datetime, step: dt.timedelta, moved: bool
+) -> Iterator[_Row]:
+    """The history rows of one grouped row: itself, and with ``moved`` its runs taken out
+    of their granule start's interval (``_with_moved``)."""
+    if moved:
+        yield from _with_moved(converted(row, start, step), _origin(row, start, step))
+    else:
+        yield converted(row, start, step)
+
+
 def _run_rows(
     rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, moved: bool = False
 ) -> Iterator[_Row]:
     """The history rows of ``rows``, grouped in the database. ``moved``: the runs' bins
     counted them in the interval of their granule's start (``_with_moved``)."""
     postgresql = connection.vendor == "postgresql"
-    grouped, converted = (_postgresql_grouped, _postgresql_row) if postgresql else (_sqlite_grouped, _sqlite_row)
+    grouped, converted = (_postgresql_grouped, _postgresql_row) if postgresql else (_sqlite_grouped, _integer_row)
     for row in grouped(rows, start, step, now, origin=moved):
-        if moved:
-            yield from _with_moved(converted(row, start, step), _origin(row, start, step))
-        else:
-            yield converted(row, start, step)
+        yield from _history_rows(row, converted, start, step, moved)
 
 
 # Stand-ins for the bounds of one span in the statement ``_span_rows`` compiles once.
@@ -316,7 +336,7 @@ def _span_rows(
         yield from _run_rows(rows.filter(ranges), start, step, now, moved)
         return
     # One row per run and span, grouped once over them all.
-    keys = {"bucket": _sqlite_bucket(start, step), **({"origin": _sqlite_origin(start, step)} if moved else {})}
+    keys = _sqlite_keys(start, step, moved)
     per_run = (
         rows.filter(expected_start_time__gte=_SPAN_LOW, expected_start_time__lt=_SPAN_HIGH)
         .annotate(**keys, run_time_us=_positive(_run_time_us(now)), lateness_us=_positive(_lateness_us(now)))
@@ -343,11 +363,7 @@ def _span_rows(
                 all_params,
             )
             for values in cursor.fetchall():
-                row = dict(zip(columns, values))
-                if moved:
-                    yield from _with_moved(_sqlite_row(row, start, step), _origin(row, start, step))
-                else:
-                    yield _sqlite_row(row, start, step)
+                yield from _history_rows(dict(zip(columns, values)), _integer_row, start, step, moved)
 
 
 @contextmanager
@@ -413,14 +429,7 @@ def _bin_rows(
         .order_by()
     )
     for row in grouped:
-        yield (
-            int(row["bucket"]),
-            row["state_type"],
-            row["state_name"],
-            int(row["count_runs"]),
-            dt.timedelta(microseconds=int(row["run_time"])),
-            dt.timedelta(microseconds=int(row["lateness"])),
-        )
+        yield _integer_row(row, start, step)
 
 
 def _split_granules(edges: list[dt.datetime]) -> set[int]:
@@ -542,7 +551,7 @@ def _expected_start_bounds(filters: RunFilterSet) -> Optional[tuple[dt.datetime,
     """``[low, high)`` when the filters bound nothing but the flow runs' expected start
     time (what the dashboard sends), else None."""
     if filters == NO_FILTERS:
-        return (_EPOCH_MIN, DATETIME_MAX)
+        return _UNBOUNDED
     flow_runs = filters.flow_runs
     if filters != RunFilterSet(flow_runs=flow_runs) or flow_runs is None:
         return None
@@ -550,7 +559,7 @@ def _expected_start_bounds(filters: RunFilterSet) -> Optional[tuple[dt.datetime,
         return None
     bounds = flow_runs.expected_start_time
     if bounds is None:
-        return (_EPOCH_MIN, DATETIME_MAX)
+        return _UNBOUNDED
     # before_ is inclusive; times are whole microseconds.
     high = DATETIME_MAX if bounds.before_ is None or bounds.before_ >= DATETIME_MAX else bounds.before_ + _MICROSECONDS
     return (bounds.after_ or _EPOCH_MIN, high)
@@ -567,7 +576,7 @@ def task_run_history(
     start: dt.datetime, end: dt.datetime, interval: dt.timedelta, filters: RunFilterSet = NO_FILTERS
 ) -> list[HistoryResponse]:
     """History of the task runs matching the filters; intervals under a second are an ``UnprocessableError``."""
-    binned = (_EPOCH_MIN, DATETIME_MAX) if filters == NO_FILTERS else None
+    binned = _UNBOUNDED if filters == NO_FILTERS else None
     return _history(models.TaskRun, task_runs_q(filters), start, end, interval, binned)
 
 

@@ -46,16 +46,18 @@ class RunHistoryBin(models.Model):
         abstract = True
 
 
+def bin_key(table: str) -> models.UniqueConstraint:
+    """One bin per (granule, state type, state name) of the bin table ``table``: the
+    triggers' upserts conflict on it."""
+    return models.UniqueConstraint(fields=["granule", "state_type", "state_name"], name=f"uq_{table}__key")
+
+
 class FlowRunHistoryBin(RunHistoryBin):
     """History bins of flow runs."""
 
     class Meta:
         db_table = "flow_run_history_bin"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["granule", "state_type", "state_name"], name="uq_flow_run_history_bin__key"
-            )
-        ]
+        constraints = [bin_key(db_table)]
 
 
 class TaskRunHistoryBin(RunHistoryBin):
@@ -63,8 +65,4 @@ class TaskRunHistoryBin(RunHistoryBin):
 
     class Meta:
         db_table = "task_run_history_bin"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["granule", "state_type", "state_name"], name="uq_task_run_history_bin__key"
-            )
-        ]
+        constraints = [bin_key(db_table)]
