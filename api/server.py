@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_script_prefix, path, re_path, resolve, Resolver404
+from django.urls.resolvers import RoutePattern
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -33,6 +34,7 @@ from api.routers import concurrency_limits, flow_runs, flows, logs, saved_search
 from api.routers import artifacts, collections, deployments, flow_run_notification_policies, work_pools, work_queues
 from api.routers import monitoring
 from api.utilities.renderers import ORJSONRenderer
+from api.utilities.urls import SegmentDispatchResolver, group_by_first_segment
 from api.utilities.server import (
     OrionRouter,
     exception_response,
@@ -286,9 +288,18 @@ def api_urlpatterns(api: OrionAPI | None = None) -> list[URLPattern | URLResolve
         path(f"api/static/{LOGO_FILE}", _logo),
         # Ninja's own root view answers an HTML 404; the API has no root route either way.
         path("api/", _api_not_found),
-        path("api/", api.urls),
+        _api_resolver(api.urls),
         re_path(r"^api(?:/.*)?$", _api_not_found),
     ]
+
+
+def _api_resolver(urls: tuple[list[URLPattern], str, str]) -> URLResolver:
+    """``path("api/", urls)`` for Ninja's ``(patterns, app_name, namespace)``, its patterns
+    grouped by their first segment and resolved through the path's group (``api.utilities.urls``)."""
+    patterns, app_name, namespace = urls
+    return SegmentDispatchResolver(
+        RoutePattern("api/", is_endpoint=False), group_by_first_segment(patterns), app_name=app_name, namespace=namespace
+    )
 
 
 @functools.cache

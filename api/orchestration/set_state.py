@@ -14,6 +14,7 @@ run are serialised:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Optional, Union
 from uuid import UUID
 
@@ -62,12 +63,20 @@ def _proposal(state: StateCreate, now: dt.datetime) -> State:
     )
 
 
-def _locked_read(model: type[models.Model], *related: str) -> tuple[PreparedQuery, PreparedQuery]:
-    """The two prepared statements of ``_lock`` for ``model``."""
+def _locked_read(model: type[models.Model], *related: str, deferred: Sequence[str] = ()) -> tuple[PreparedQuery, PreparedQuery]:
+    """The two prepared statements of ``_lock`` for ``model``, the joined rows without ``deferred``."""
     return (
         PreparedQuery(lambda run_id: model.objects.select_for_update().filter(id=run_id).values_list("id"), UUID),
-        PreparedQuery(lambda run_id: model.objects.select_related(*related).filter(id=run_id)[:1], UUID),
+        PreparedQuery(lambda run_id: model.objects.select_related(*related).defer(*deferred).filter(id=run_id)[:1], UUID),
     )
+
+
+# What the task rules read of the parent flow run (its state and run count, to hold a task
+# while the flow is not running): its other columns would only be converted and dropped.
+_PARENT_FLOW_RUN_READ = ("id", "state_type", "run_count")
+_PARENT_FLOW_RUN_UNREAD = tuple(
+    f"flow_run__{field.name}" for field in models.FlowRun._meta.concrete_fields if field.name not in _PARENT_FLOW_RUN_READ
+)
 
 
 # Every state change writes these rows: their inserts are prepared too.
@@ -78,7 +87,7 @@ _UPDATE_FLOW_RUN = PreparedUpdate(models.FlowRun)
 _UPDATE_TASK_RUN = PreparedUpdate(models.TaskRun)
 
 _FLOW_RUN_LOCK = _locked_read(models.FlowRun, "state")
-_TASK_RUN_LOCK = _locked_read(models.TaskRun, "state", "flow_run")
+_TASK_RUN_LOCK = _locked_read(models.TaskRun, "state", "flow_run", deferred=_PARENT_FLOW_RUN_UNREAD)
 
 
 def _lock(statements: tuple[PreparedQuery, PreparedQuery], run_id: UUID, label: str) -> models.Model:

@@ -5,14 +5,16 @@ updates only the columns that changed, through either."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from api import models
-from api.crud.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
+from api.crud.prepared import PreparedInsert, PreparedQuery, PreparedUpdate, db_parameter
 from tests.fixtures.rows import new_flow, new_flow_run, new_task_run, state
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +130,65 @@ def test_save_changed_through_a_prepared_update_bumps_updated_and_remembers():
         run.save_changed(PreparedUpdate(models.FlowRun).update)
     (update,) = [q["sql"] for q in queries.captured_queries]
     assert '"run_count"' not in update, "what was written counts as saved"
+
+
+_SAMPLES = (
+    None,
+    "",
+    "text",
+    0,
+    7,
+    True,
+    False,
+    1.5,
+    uuid.UUID(int=0x1234),
+    "0000000000000000000000000000abcd",
+    dt.datetime(2026, 12, 3, 9, 30, 1, 250, tzinfo=dt.timezone.utc),
+    dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    dt.datetime(2026, 12, 3, 9, 30, 5, tzinfo=ZoneInfo("Europe/Paris")),
+    dt.timedelta(seconds=3, microseconds=7),
+    {"a": [1, 2.5, None], "b": {"c": "é"}},
+    [],
+    ["x", 1],
+)
+
+
+@pytest.mark.parametrize("model", [models.FlowRun, models.TaskRun, models.FlowRunState, models.TaskRunState,
+                                   models.Artifact, models.AuditEvent, models.Log])
+def test_db_parameter_is_get_db_prep_save(model):
+    """The one-step conversions give what the field's own path gives, for every column of
+    the prepared models and any value of the types they take (others fall back)."""
+    for field in model._meta.local_concrete_fields:
+        parameter = db_parameter(field, _real(connection))
+        for value in _SAMPLES:
+            try:
+                expected = field.get_db_prep_save(value, _real(connection))
+            except Exception as error:  # noqa: BLE001 - the fast path must fail alike
+                with pytest.raises(type(error)):
+                    parameter(value)
+                continue
+            got = parameter(value)
+            assert type(got) is type(expected) and _comparable(got) == _comparable(expected), (field.name, value)
+
+
+def _real(proxy):
+    """The wrapper behind ``django.db.connection`` (the prepared statements get that, not the proxy)."""
+    return connections["default"]
+
+
+def _comparable(value):
+    """psycopg's wrappers (Int4, Jsonb) compare by what they wrap."""
+    return getattr(value, "obj", value)
+
+
+def test_a_prepared_read_converts_every_column_as_the_queryset_does():
+    run = new_flow_run(initial=state("RUNNING"))
+    task = new_task_run(run, state("COMPLETED"), task_key="k", dynamic_key="2")
+    expected = models.TaskRun.objects.select_related("state", "flow_run").get(pk=task.pk)
+    found = _BY_ID.first(task.id)
+    for got, want in ((found, expected), (found.state, expected.state), (found.flow_run, expected.flow_run)):
+        for field in type(want)._meta.concrete_fields:
+            a, b = getattr(got, field.attname), getattr(want, field.attname)
+            assert type(a) is type(b) and a == b, field.attname
+            if isinstance(b, dt.datetime):
+                assert a.tzinfo == b.tzinfo, field.attname
