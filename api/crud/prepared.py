@@ -18,7 +18,7 @@ PostgreSQL, hex text on SQLite).
 
 The INSERTs and UPDATEs turn each value into its parameter with ``db_parameter``: the
 field's ``get_db_prep_save`` goes through four or five layers of conversion per value
-(8-9 µs for an aware datetime on SQLite, 170 µs for the 24 columns of a task run), where
+(8-9 µs for an aware datetime on SQLite, 54 µs for the 24 columns of a task run, 26 µs here), where
 the common cases (an aware ``datetime``, a ``UUID``, a ``str``, an ``int``) need one step.
 Any other value, and any field class not listed, still takes the field's own path.
 """
@@ -37,9 +37,9 @@ from typing import Any, Generic, Optional, TypeVar
 
 from django.db import DatabaseError, connections, models, router
 from django.db.models import Model, QuerySet
-from django.utils.duration import duration_microseconds
 from django.db.models.fields.json import KeyTransform
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.utils.duration import duration_microseconds
 
 M = TypeVar("M", bound=Model)
 

@@ -158,22 +158,18 @@ _SAMPLES = (
 def test_db_parameter_is_get_db_prep_save(model):
     """The one-step conversions give what the field's own path gives, for every column of
     the prepared models and any value of the types they take (others fall back)."""
+    wrapper = connections["default"]  # what the prepared statements get, not the proxy
     for field in model._meta.local_concrete_fields:
-        parameter = db_parameter(field, _real(connection))
+        parameter = db_parameter(field, wrapper)
         for value in _SAMPLES:
             try:
-                expected = field.get_db_prep_save(value, _real(connection))
+                expected = field.get_db_prep_save(value, wrapper)
             except Exception as error:  # noqa: BLE001 - the fast path must fail alike
                 with pytest.raises(type(error)):
                     parameter(value)
                 continue
             got = parameter(value)
             assert type(got) is type(expected) and _comparable(got) == _comparable(expected), (field.name, value)
-
-
-def _real(proxy):
-    """The wrapper behind ``django.db.connection`` (the prepared statements get that, not the proxy)."""
-    return connections["default"]
 
 
 def _comparable(value):
