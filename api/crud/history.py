@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
@@ -34,6 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -41,7 +42,7 @@ from api import models
 from api.crud.filters import NO_FILTERS, RunFilterSet, flow_runs_q, task_runs_q
 from api.crud.runs import estimated_run_time, estimated_start_time_delta
 from api.errors import UnprocessableError
-from api.models.history import GRANULE_SECONDS, RunHistoryBin
+from api.models.history import GRANULE_SECONDS, HOUR_SECONDS, RunHistoryBin
 from api.schemas.base import DATETIME_MAX
 from api.schemas.responses import HistoryResponse, HistoryResponseState, SimpleFlowRun
 from api.schemas.states import TERMINAL_STATES, StateType
@@ -57,7 +58,10 @@ _EPOCH_MIN = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 _UNBOUNDED = (_EPOCH_MIN, DATETIME_MAX)
 GRANULE = dt.timedelta(seconds=GRANULE_SECONDS)
 GRANULE_US = GRANULE_SECONDS * 1_000_000
+HOUR = dt.timedelta(seconds=HOUR_SECONDS)
+HOUR_US = HOUR_SECONDS * 1_000_000
 BINS = {models.FlowRun: models.FlowRunHistoryBin, models.TaskRun: models.TaskRunHistoryBin}
+HOUR_BINS = {models.FlowRun: models.FlowRunHistoryHourBin, models.TaskRun: models.TaskRunHistoryHourBin}
 _MICROSECONDS = dt.timedelta(microseconds=1)
 # One grouped row: bucket position, state type, state name, runs, run time, lateness.
 _Row = tuple[int, str, str, int, dt.timedelta, dt.timedelta]
@@ -168,27 +172,29 @@ def _sqlite_bucket(start: dt.datetime, step: dt.timedelta) -> Expression:
     return (EpochMicroseconds("expected_start_time") - _integer(_micros(start))) / _integer(_micros(step))
 
 
-def _sqlite_origin(start: dt.datetime, step: dt.timedelta) -> Expression:
-    """The position of the interval holding the start of a run's granule, in SQLite (for
-    runs expected after 1970: integer division truncates)."""
-    granule_start = EpochMicroseconds("expected_start_time") / _integer(GRANULE_US) * _integer(GRANULE_US)
+def _sqlite_origin(start: dt.datetime, step: dt.timedelta, width: dt.timedelta) -> Expression:
+    """The position of the interval holding the start of a run's granule ``width`` wide,
+    in SQLite (for runs expected after 1970: integer division truncates)."""
+    width_us = _integer(_micros(width))
+    granule_start = EpochMicroseconds("expected_start_time") / width_us * width_us
     return (granule_start - _integer(_micros(start))) / _integer(_micros(step))
 
 
-def _sqlite_keys(start: dt.datetime, step: dt.timedelta, origin: bool) -> dict[str, Expression]:
-    """The grouping positions of a run in SQLite: its interval, and with ``origin`` its granule start's."""
+def _sqlite_keys(start: dt.datetime, step: dt.timedelta, origin: Optional[dt.timedelta]) -> dict[str, Expression]:
+    """The grouping positions of a run in SQLite: its interval, and with ``origin`` the
+    interval of the start of its granule that wide."""
     keys = {"bucket": _sqlite_bucket(start, step)}
     if origin:
-        keys["origin"] = _sqlite_origin(start, step)
+        keys["origin"] = _sqlite_origin(start, step, origin)
     return keys
 
 
 def _sqlite_grouped(
-    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: bool = False
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: Optional[dt.timedelta] = None
 ) -> QuerySet:
     """Bucket and sums in whole microseconds: SQLite has no interval type, and integer
     arithmetic on the parsed text keeps the figures exact. ``origin``: grouped by the
-    interval of each run's granule start too."""
+    interval of the start of each run's granule that wide too."""
     keys = _sqlite_keys(start, step, origin)
     return rows.annotate(**keys).values(*keys, "state_type", "state_name").annotate(
         count_runs=Count("*"),
@@ -211,7 +217,7 @@ def _integer_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) ->
 
 
 def _postgresql_grouped(
-    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: bool = False
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, origin: Optional[dt.timedelta] = None
 ) -> QuerySet:
     """Bucket and sums in PostgreSQL's own timestamp and interval arithmetic, which is
     exact (whole microseconds) and several times cheaper per row than numeric epochs: the
@@ -245,7 +251,7 @@ def _postgresql_grouped(
     stride = Value(step, output_field=DurationField())
     keys = {"bucket": DateBin(stride, "expected_start_time", Value(start))}
     if origin:
-        granule_start = DateBin(Value(GRANULE, output_field=DurationField()), "expected_start_time", Value(_EPOCH))
+        granule_start = DateBin(Value(origin, output_field=DurationField()), "expected_start_time", Value(_EPOCH))
         keys["origin"] = DateBin(stride, granule_start, Value(start))
     return (
         rows.annotate(**keys)
@@ -270,7 +276,7 @@ def _postgresql_row(row: dict[str, Any], start: dt.datetime, step: dt.timedelta)
 
 
 def _origin(row: dict[str, Any], start: dt.datetime, step: dt.timedelta) -> int:
-    """The position of the interval of a grouped row's granule start (``origin=True``)."""
+    """The position of the interval of a grouped row's granule start (grouped with ``origin``)."""
     if connection.vendor == "postgresql":
         return (row["origin"] - start) // step
     return int(row["origin"])
@@ -285,7 +291,11 @@ def _with_moved(row: _Row, origin: int) -> Iterator[_Row]:
 
 
 def _history_rows(
-    row: dict[str, Any], converted: Callable[..., _Row], start: dt.datetime, step: dt.timedelta, moved: bool
+    row: dict[str, Any],
+    converted: Callable[..., _Row],
+    start: dt.datetime,
+    step: dt.timedelta,
+    moved: Optional[dt.timedelta],
 ) -> Iterator[_Row]:
     """The history rows of one grouped row: itself, and with ``moved`` its runs taken out
     of their granule start's interval (``_with_moved``)."""
@@ -296,19 +306,14 @@ def _history_rows(
 
 
 def _run_rows(
-    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, moved: bool = False
+    rows: QuerySet, start: dt.datetime, step: dt.timedelta, now: dt.datetime, moved: Optional[dt.timedelta] = None
 ) -> Iterator[_Row]:
-    """The history rows of ``rows``, grouped in the database. ``moved``: the runs' bins
-    counted them in the interval of their granule's start (``_with_moved``)."""
+    """The history rows of ``rows``, grouped in the database. ``moved``: a bin counted the
+    runs in the interval of the start of their granule this wide (``_with_moved``)."""
     postgresql = connection.vendor == "postgresql"
     grouped, converted = (_postgresql_grouped, _postgresql_row) if postgresql else (_sqlite_grouped, _integer_row)
     for row in grouped(rows, start, step, now, origin=moved):
         yield from _history_rows(row, converted, start, step, moved)
-
-
-# Stand-ins for the bounds of one span in the statement ``_span_rows`` compiles once.
-_SPAN_LOW = dt.datetime(1, 1, 1, 0, 0, 0, 111111, tzinfo=dt.timezone.utc)
-_SPAN_HIGH = dt.datetime(1, 1, 1, 0, 0, 0, 222222, tzinfo=dt.timezone.utc)
 
 
 def _span_rows(
@@ -317,16 +322,16 @@ def _span_rows(
     start: dt.datetime,
     step: dt.timedelta,
     now: dt.datetime,
-    moved: bool = False,
+    moved: Optional[dt.timedelta] = None,
 ) -> Iterator[_Row]:
     """The history rows of those of ``rows`` expected in one of ``spans`` (up to a few
     hundred short time ranges), in one statement; ``moved`` as ``_run_rows``'s.
 
     PostgreSQL reads the ranges of one ``OR`` from the index. SQLite would scan the whole
-    table, so there the runs of each span come from a query of their own, joined by
-    ``UNION ALL`` (per ``UNION_PARTS`` spans) and grouped once: each seeks its range. That
-    query is compiled once, with stand-in bounds, and repeated with each span's: compiling
-    it a few hundred times would cost more than running it."""
+    table, so there each span's rowids come from a query of their own on the index,
+    joined by ``UNION ALL`` (per ``UNION_PARTS`` spans), and the runs are read once by
+    rowid: a union of the whole per-run query took SQLite longer to compile (a few hundred
+    copies of its arithmetic) than to run."""
     if not spans:
         return
     if connection.vendor == "postgresql":
@@ -335,35 +340,17 @@ def _span_rows(
             ranges |= Q(expected_start_time__gte=low, expected_start_time__lt=high)
         yield from _run_rows(rows.filter(ranges), start, step, now, moved)
         return
-    # One row per run and span, grouped once over them all.
-    keys = _sqlite_keys(start, step, moved)
-    per_run = (
-        rows.filter(expected_start_time__gte=_SPAN_LOW, expected_start_time__lt=_SPAN_HIGH)
-        .annotate(**keys, run_time_us=_positive(_run_time_us(now)), lateness_us=_positive(_lateness_us(now)))
-        .values_list(*keys, "state_type", "state_name", "run_time_us", "lateness_us")
-    )
-    sql, params = per_run.query.sql_with_params()
+    table = connection.ops.quote_name(rows.model._meta.db_table)
+    part = f"SELECT rowid FROM {table} WHERE expected_start_time >= %s AND expected_start_time < %s"
     adapt = connection.ops.adapt_datetimefield_value
-    stand_ins = {adapt(_SPAN_LOW): 0, adapt(_SPAN_HIGH): 1}
-    slots = [(position, stand_ins[param]) for position, param in enumerate(params) if param in stand_ins]
-    group = ", ".join([*keys, "state_type", "state_name"])
-    columns = [*keys, "state_type", "state_name", "count_runs", "run_time", "lateness"]
-    with connection.cursor() as cursor:
-        for first in range(0, len(spans), UNION_PARTS):
-            chunk = spans[first:first + UNION_PARTS]
-            all_params: list[Any] = []
-            for span in chunk:
-                part = list(params)
-                for position, bound in slots:
-                    part[position] = adapt(span[bound])
-                all_params.extend(part)
-            cursor.execute(
-                f"SELECT {group}, COUNT(*), SUM(run_time_us), SUM(lateness_us)"
-                f" FROM ({' UNION ALL '.join([sql] * len(chunk))}) GROUP BY {group}",
-                all_params,
-            )
-            for values in cursor.fetchall():
-                yield from _history_rows(dict(zip(columns, values)), _integer_row, start, step, moved)
+    for first in range(0, len(spans), UNION_PARTS):
+        chunk = spans[first:first + UNION_PARTS]
+        in_spans = RawSQL(
+            f"{table}.rowid IN ({' UNION ALL '.join([part] * len(chunk))})",
+            [adapt(bound) for span in chunk for bound in span],
+            output_field=BooleanField(),
+        )
+        yield from _run_rows(rows.filter(in_spans), start, step, now, moved)
 
 
 @contextmanager
@@ -374,13 +361,16 @@ def _planned_for_bins() -> Iterator[None]:
       cannot know the bucket arithmetic folds sixty into one) and sorts them all, on disk
       past the default 4 MB, in twice the time;
     - no parallel workers: starting them takes longer (tens of milliseconds on a busy
-      machine) than reading the few thousand rows of the ranges.
+      machine) than reading the few thousand rows of the ranges;
+    - no JIT compilation: the planner cannot tell how few bins a range join meets
+      (it guessed 3.5 million for 9,000 at a million runs), and compiling that plan took
+      150 ms of a 160 ms read.
     """
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '32MB'; SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("SET LOCAL work_mem = '32MB'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
         yield
 
 
@@ -398,43 +388,72 @@ def _merged(*sources: Iterator[_Row]) -> Iterator[_Row]:
 
 def _bin_rows(
     bins: type[RunHistoryBin],
-    granules: tuple[int, int],
-    split: set[int],
+    width: dt.timedelta,
+    ranges: list[tuple[int, int, bool]],
     start: dt.datetime,
     step: dt.timedelta,
     now: dt.datetime,
 ) -> Iterator[_Row]:
-    """The kept figures of the granules in ``[granules)`` but those in ``split``, bucketed:
-    none of them holds an interval edge or ``now``, so each lies in one interval, and its
-    runs that have not started are either all overdue or none."""
-    granule_us = _integer(GRANULE_US)
-    granule_start = F("granule") * granule_us
-    overdue = Case(
+    """The kept figures of the granules (``width`` wide) in ``ranges``, bucketed, in one
+    statement that seeks each range in the bins' key.
+
+    A range is ``(first, last, moved)``: the granules ``[first, last)``. None of them
+    holds an interval edge or ``now``, so each lies in one interval, and its runs that
+    have not started are either all overdue or none. ``moved``: the range lies past the
+    only interval edge of its hour, whose hour bin counted it in the interval of the
+    hour's start; the rows are moved from there (``_with_moved``).
+    """
+    if not ranges:
+        return
+    width_us, start_us, step_us, now_us = _micros(width), _micros(start), _micros(step), _micros(now)
+    table = connection.ops.quote_name(bins._meta.db_table)
+    values = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS INTEGER))"] * len(ranges))
+    sql = (
+        f"WITH ranges (low_granule, high_granule, moved) AS (VALUES {values})"
+        f" SELECT (bin.granule * {width_us} - %s) / %s,"
+        f" CASE WHEN ranges.moved = 1 THEN (bin.granule * {width_us} / {HOUR_US} * {HOUR_US} - %s) / %s END,"
+        " bin.state_type, bin.state_name, SUM(bin.count_runs), SUM(bin.run_time_us),"
         # (granule + 1) * width <= now: every expected start in it has passed.
-        When(granule__lt=_micros(now) // GRANULE_US,
-             then=F("unstarted") * (_integer(_micros(now)) - granule_start) - F("unstarted_offset_us")),
-        default=_integer(0),
-        output_field=BigIntegerField(),
+        f" SUM(bin.lateness_us + CASE WHEN bin.granule < %s"
+        f" THEN bin.unstarted * (%s - bin.granule * {width_us}) - bin.unstarted_offset_us ELSE 0 END)"
+        f" FROM ranges JOIN {table} bin ON bin.granule >= ranges.low_granule AND bin.granule < ranges.high_granule"
+        " GROUP BY 1, 2, 3, 4"
     )
-    grouped = (
-        bins.objects.filter(granule__gte=granules[0], granule__lt=granules[1])
-        .exclude(granule__in=sorted(split))
-        .annotate(bucket=(granule_start - _integer(_micros(start))) / _integer(_micros(step)))
-        .values("bucket", "state_type", "state_name")
-        .annotate(
-            count_runs=Sum("count_runs"),
-            run_time=Sum("run_time_us"),
-            lateness=Sum(F("lateness_us") + overdue, output_field=BigIntegerField()),
-        )
-        .order_by()
-    )
-    for row in grouped:
-        yield _integer_row(row, start, step)
+    params = [value for first, last, moved in ranges for value in (first, last, int(moved))]
+    params += [start_us, step_us, start_us, step_us, now_us // width_us, now_us]
+    columns = ["bucket", "origin", "state_type", "state_name", "count_runs", "run_time", "lateness"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values))
+            converted = _integer_row(row, start, step)
+            if row["origin"] is None:
+                yield converted
+            else:
+                yield from _with_moved(converted, int(row["origin"]))
 
 
-def _split_granules(edges: list[dt.datetime]) -> set[int]:
-    """The granules an edge falls strictly inside."""
-    return {_micros(edge) // GRANULE_US for edge in edges if _micros(edge) % GRANULE_US}
+def _whole_granules(
+    low: dt.datetime, high: dt.datetime, width: dt.timedelta, but: Collection[int] = ()
+) -> list[tuple[int, int]]:
+    """The granules ``width`` wide that lie wholly in ``[low, high)``, as ranges
+    ``[first, last)``, leaving out those in ``but``."""
+    width_us = _micros(width)
+    first, last = -(-_micros(low) // width_us), _micros(high) // width_us
+    ranges = []
+    for granule in sorted(granule for granule in but if first <= granule < last):
+        if first < granule:
+            ranges.append((first, granule))
+        first = granule + 1
+    if first < last:
+        ranges.append((first, last))
+    return ranges
+
+
+def _split_granules(edges: list[dt.datetime], width: dt.timedelta = GRANULE) -> set[int]:
+    """The granules ``width`` wide an edge falls strictly inside."""
+    width_us = _micros(width)
+    return {_micros(edge) // width_us for edge in edges if _micros(edge) % width_us}
 
 
 def _spans(granules: set[int], low: dt.datetime, high: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -455,6 +474,47 @@ RUNNING = Func(
 )
 
 
+class _Plan:
+    """Which part of a binned history's window each source serves.
+
+    - ``hours``: ranges of whole hours read from the hour bins. Only for intervals of an
+      hour or more, so an hour holds at most one interval edge; the hour ``now`` falls
+      inside is left to the minute bins (its runs that have not started are overdue in
+      part).
+    - ``hour_moved``: for each of those hours with an edge inside, the part past the edge
+      (``[edge, hour end)``): its hour bin counted it in the interval of the hour's start,
+      and it is moved to the next from its minute bins and, for the part of the edge's
+      minute past the edge, its runs. Half an hour on average, where the minute bins of
+      the whole hour would be one.
+    - ``minutes``: the rest of the window (its partial hours at each end, ``now``'s hour,
+      or all of it for shorter intervals), from the minute bins, as before the hour bins.
+    """
+
+    def __init__(self, low: dt.datetime, high: dt.datetime, buckets: list[tuple[dt.datetime, dt.datetime]],
+                 now: dt.datetime) -> None:
+        step = buckets[0][1] - buckets[0][0]
+        edges = [bucket_start for bucket_start, _ in buckets if low < bucket_start < high]
+        self.hours: list[tuple[int, int]] = []
+        self.hour_moved: list[tuple[dt.datetime, dt.datetime]] = []
+        self.minutes: list[tuple[dt.datetime, dt.datetime]] = [(low, high)]
+        # Before 1970 the origins' integer division would truncate the wrong way.
+        if step >= HOUR and low >= _EPOCH:
+            self.hours = _whole_granules(low, high, HOUR, but=_split_granules([now], HOUR))
+        if self.hours:
+            self.minutes, rest = [], low
+            for first, last in self.hours:
+                if rest < _EPOCH + first * HOUR:
+                    self.minutes.append((rest, _EPOCH + first * HOUR))
+                rest = _EPOCH + last * HOUR
+            if rest < high:
+                self.minutes.append((rest, high))
+            for edge in edges:
+                hour = _micros(edge) // HOUR_US
+                if _micros(edge) % HOUR_US and any(first <= hour < last for first, last in self.hours):
+                    self.hour_moved.append((edge, _EPOCH + (hour + 1) * HOUR))
+        self.minute_edges = [edge for edge in edges if any(a <= edge < b for a, b in self.minutes)]
+
+
 def _binned_rows(
     model: type[models.FlowRun] | type[models.TaskRun],
     low: dt.datetime,
@@ -462,40 +522,50 @@ def _binned_rows(
     buckets: list[tuple[dt.datetime, dt.datetime]],
     now: dt.datetime,
 ) -> list[_Row]:
-    """The history of every run expected in ``[low, high)``, in four statements whatever
-    the window holds:
+    """The history of every run expected in ``[low, high)``, in six statements whatever
+    the window holds (``_Plan`` says which part of the window each serves):
 
-    - the bins of the granules inside the window, each counted in the interval of its
-      start, but for the granules an end of the window or ``now`` falls inside;
+    - the hour bins of the whole hours;
+    - the minute bins of the rest, each counted in the interval of its start, but for
+      the granules an end of the window or ``now`` falls inside;
     - from the run table, the runs no bin holds (RUNNING ones, from their partial index);
     - the runs of those few granules;
-    - and the runs of each granule that an interval edge falls inside, from the first
-      such edge on: moved from the interval of the granule's start to their own (half a
-      granule on average, where reading the whole granule would be one).
+    - the runs of each granule that an interval edge falls inside, from the first such
+      edge on: moved from the interval of the granule's start to their own (half a
+      granule on average, where reading the whole granule would be one);
+    - and the same for the minutes an hour's edge falls inside, moved from the interval
+      of the hour's start.
     """
     start, step = buckets[0][0], buckets[0][1] - buckets[0][0]
-    interval_edges = [bucket_start for bucket_start, _ in buckets if low < bucket_start < high]
+    plan = _Plan(low, high, buckets, now)
     unbinned = _split_granules([edge for edge in (low, high, now) if low <= edge <= high])
     moved: dict[int, dt.datetime] = {}
     if low >= _EPOCH:
-        for edge in interval_edges:
+        for edge in plan.minute_edges:
             granule = _micros(edge) // GRANULE_US
             if _micros(edge) % GRANULE_US and granule not in unbinned:
                 moved.setdefault(granule, edge)
     else:
         # SQLite's integer division truncates: the origin of a granule before 1970 is off.
-        unbinned |= _split_granules(interval_edges)
+        unbinned |= _split_granules(plan.minute_edges)
     moved_spans = [(edge, _EPOCH + (granule + 1) * GRANULE) for granule, edge in sorted(moved.items())]
-    whole = (-(-_micros(low) // GRANULE_US), _micros(high) // GRANULE_US)
+    hour_moved_spans = [(edge, _EPOCH + (_micros(edge) // GRANULE_US + 1) * GRANULE)
+                        for edge, _ in plan.hour_moved if _micros(edge) % GRANULE_US]
+    minute_ranges = [(first, last, False) for low_end, high_end in plan.minutes
+                     for first, last in _whole_granules(low_end, high_end, GRANULE, but=unbinned)]
+    minute_ranges += [(first, last, True) for edge, hour_end in plan.hour_moved
+                      for first, last in _whole_granules(edge, hour_end, GRANULE)]
     named = model.objects.filter(state_name__isnull=False).order_by()
     running = named.filter(RUNNING, expected_start_time__gte=low, expected_start_time__lt=high)
     binned_runs = named.exclude(state_type=StateType.RUNNING.value).filter(state_type__isnull=False)
     with _planned_for_bins():
         rows = _merged(
-            _bin_rows(BINS[model], whole, unbinned, start, step, now),
+            _bin_rows(HOUR_BINS[model], HOUR, [(first, last, False) for first, last in plan.hours], start, step, now),
+            _bin_rows(BINS[model], GRANULE, minute_ranges, start, step, now),
             _run_rows(running, start, step, now),
             _span_rows(binned_runs, _spans(unbinned, low, high), start, step, now),
-            _span_rows(binned_runs, moved_spans, start, step, now, moved=True),
+            _span_rows(binned_runs, moved_spans, start, step, now, moved=GRANULE),
+            _span_rows(binned_runs, hour_moved_spans, start, step, now, moved=HOUR),
         )
         # A state whose every run of an interval moved to the next one.
         return [row for row in rows if row[3]]

@@ -32,10 +32,10 @@ def included(row: str) -> str:
             f" AND {row}.expected_start_time IS NOT NULL)")
 
 
-def sqlite_values(row: str) -> dict[str, str]:
-    """The bin key and the figures of one run, in SQLite."""
+def sqlite_values(row: str, width: int = GRANULE_SECONDS) -> dict[str, str]:
+    """The bin key and the figures of one run, in SQLite, for granules ``width`` seconds wide."""
     seconds = f"CAST(strftime('%s', substr({row}.expected_start_time, 1, 19)) AS INTEGER)"
-    granule = f"(({seconds} - ((({seconds}) % {GRANULE_SECONDS}) + {GRANULE_SECONDS}) % {GRANULE_SECONDS}) / {GRANULE_SECONDS})"
+    granule = f"(({seconds} - ((({seconds}) % {width}) + {width}) % {width}) / {width})"
 
     def micros(column: str) -> str:
         return (f"(CAST(strftime('%s', substr({row}.{column}, 1, 19)) AS INTEGER) * 1000000"
@@ -52,17 +52,18 @@ def sqlite_values(row: str) -> dict[str, str]:
                         f" THEN COALESCE(max({micros('start_time')} - {micros('expected_start_time')}, 0), 0) ELSE 0 END"),
         "unstarted": f"CASE WHEN {unstarted} THEN 1 ELSE 0 END",
         "unstarted_offset_us": (f"CASE WHEN {unstarted}"
-                                f" THEN {micros('expected_start_time')} - {granule} * {GRANULE_SECONDS * 1000000} ELSE 0 END"),
+                                f" THEN {micros('expected_start_time')} - {granule} * {width * 1000000} ELSE 0 END"),
     }
 
 
-def postgresql_values(row: str) -> dict[str, str]:
-    """The bin key and the figures of one run, in PostgreSQL (``EXTRACT`` is exact: numeric)."""
+def postgresql_values(row: str, width: int = GRANULE_SECONDS) -> dict[str, str]:
+    """The bin key and the figures of one run, in PostgreSQL (``EXTRACT`` is exact:
+    numeric), for granules ``width`` seconds wide."""
 
     def micros(value: str) -> str:
         return f"(EXTRACT(EPOCH FROM {value}) * 1000000)::bigint"
 
-    granule = f"floor(EXTRACT(EPOCH FROM {row}.expected_start_time) / {GRANULE_SECONDS})::bigint"
+    granule = f"floor(EXTRACT(EPOCH FROM {row}.expected_start_time) / {width})::bigint"
     unstarted = f"({row}.start_time IS NULL AND {row}.state_type NOT IN {TERMINAL})"
     return {
         "granule": granule,
@@ -74,7 +75,7 @@ def postgresql_values(row: str) -> dict[str, str]:
                         f" THEN GREATEST({micros(f'{row}.start_time - {row}.expected_start_time')}, 0) ELSE 0 END"),
         "unstarted": f"CASE WHEN {unstarted} THEN 1 ELSE 0 END",
         "unstarted_offset_us": (f"CASE WHEN {unstarted}"
-                                f" THEN {micros(f'{row}.expected_start_time')} - {granule} * {GRANULE_SECONDS * 1000000}"
+                                f" THEN {micros(f'{row}.expected_start_time')} - {granule} * {width * 1000000}"
                                 f" ELSE 0 END"),
     }
 
@@ -84,23 +85,23 @@ def key_matches(values: dict[str, str]) -> str:
     return " AND ".join(f"{column} = {values[column]}" for column in BIN_COLUMNS[:3])
 
 
-def upsert(table: str, values: dict[str, str], where: str) -> str:
-    """SQLite: add one run's figures to its bin, creating the bin if needed."""
-    added = ", ".join(f"{column} = {table}_history_bin.{column} + excluded.{column}" for column in SUMMED)
-    return (f"INSERT INTO {table}_history_bin ({', '.join(BIN_COLUMNS)})"
+def upsert(bins: str, values: dict[str, str], where: str) -> str:
+    """SQLite: add one run's figures to its bin in the table ``bins``, creating the bin if needed."""
+    added = ", ".join(f"{column} = {bins}.{column} + excluded.{column}" for column in SUMMED)
+    return (f"INSERT INTO {bins} ({', '.join(BIN_COLUMNS)})"
             f" SELECT {', '.join(values[column] for column in BIN_COLUMNS)} WHERE {where}"
             f" ON CONFLICT (granule, state_type, state_name) DO UPDATE SET {added}")
 
 
-def subtract(table: str, values: dict[str, str]) -> str:
-    """SQLite: take one run's figures out of its bin (if it has one)."""
+def subtract(bins: str, values: dict[str, str]) -> str:
+    """SQLite: take one run's figures out of its bin in ``bins`` (if it has one)."""
     taken = ", ".join(f"{column} = {column} - {values[column]}" for column in SUMMED)
-    return f"UPDATE {table}_history_bin SET {taken} WHERE {key_matches(values)}"
+    return f"UPDATE {bins} SET {taken} WHERE {key_matches(values)}"
 
 
-def drop_empty(table: str, values: dict[str, str]) -> str:
-    """SQLite: delete one run's bin if no run is left in it."""
-    return f"DELETE FROM {table}_history_bin WHERE {key_matches(values)} AND count_runs = 0"
+def drop_empty(bins: str, values: dict[str, str]) -> str:
+    """SQLite: delete one run's bin in ``bins`` if no run is left in it."""
+    return f"DELETE FROM {bins} WHERE {key_matches(values)} AND count_runs = 0"
 
 
 def changed() -> str:
@@ -108,43 +109,46 @@ def changed() -> str:
     return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
 
 
-def fill(table: str, values: dict[str, str]) -> str:
-    """The bins of the runs already in ``table``."""
+def fill(table: str, values: dict[str, str], bins: str = "") -> str:
+    """The bins (in ``bins``, by default ``table``'s minute bins) of the runs already in ``table``."""
     sums = ", ".join(f"SUM({values[column]})" for column in SUMMED)
-    return (f"INSERT INTO {table}_history_bin ({', '.join(BIN_COLUMNS)})"
+    return (f"INSERT INTO {bins or f'{table}_history_bin'} ({', '.join(BIN_COLUMNS)})"
             f" SELECT {values['granule']}, run.state_type, run.state_name, {sums} FROM {table} run"
             f" WHERE {included('run')} GROUP BY 1, 2, 3")
 
 
-def sqlite_statements(table: str) -> list[str]:
-    """Row triggers (SQLite has no other kind; its writes are serialised anyway), then the fill."""
-    new, old = sqlite_values("NEW"), sqlite_values("OLD")
+def sqlite_statements(table: str, bins: str = "", width: int = GRANULE_SECONDS) -> list[str]:
+    """Row triggers (SQLite has no other kind; its writes are serialised anyway), then the
+    fill, of ``table``'s bins in ``bins`` (by default its minute bins), ``width`` seconds wide."""
+    bins = bins or f"{table}_history_bin"
+    new, old = sqlite_values("NEW", width), sqlite_values("OLD", width)
     # One trigger per event; an update runs "out" and "in" as two guarded statements, so
     # the order SQLite fires triggers in does not matter.
-    out_old = f"{subtract(table, old)} AND {included('OLD')}; {drop_empty(table, old)};"
-    in_new = f"{upsert(table, new, included('NEW'))};"
+    out_old = f"{subtract(bins, old)} AND {included('OLD')}; {drop_empty(bins, old)};"
+    in_new = f"{upsert(bins, new, included('NEW'))};"
     return [
-        f"CREATE TRIGGER {table}_history_bin_insert AFTER INSERT ON {table} WHEN {included('NEW')}"
+        f"CREATE TRIGGER {bins}_insert AFTER INSERT ON {table} WHEN {included('NEW')}"
         f" BEGIN {in_new} END",
-        f"CREATE TRIGGER {table}_history_bin_delete AFTER DELETE ON {table} WHEN {included('OLD')}"
+        f"CREATE TRIGGER {bins}_delete AFTER DELETE ON {table} WHEN {included('OLD')}"
         f" BEGIN {out_old} END",
-        f"CREATE TRIGGER {table}_history_bin_update AFTER UPDATE OF {', '.join(WATCHED)} ON {table}"
+        f"CREATE TRIGGER {bins}_update AFTER UPDATE OF {', '.join(WATCHED)} ON {table}"
         f" WHEN {changed()} BEGIN {out_old} {in_new} END",
-        fill(table, sqlite_values("run")),
+        fill(table, sqlite_values("run", width), bins),
     ]
 
 
-def postgresql_statements(table: str) -> list[str]:
+def postgresql_statements(table: str, bins: str = "", width: int = GRANULE_SECONDS) -> list[str]:
     """Statement-level triggers: each statement's runs move between bins in one upsert,
     in the order of the bins' keys. Every transaction then locks the bins it changes in
     the same order, so two of them moving runs between the same bins in opposite
     directions cannot deadlock, and a bulk write (a ``COPY``, a deployment's scheduled
     runs deleted at once) costs one upsert, not one per run. Rows whose watched columns an
-    update left alone cancel out and touch no bin."""
-    bins = f"{table}_history_bin"
+    update left alone cancel out and touch no bin. ``bins`` and ``width`` as
+    ``sqlite_statements``'s."""
+    bins = bins or f"{table}_history_bin"
 
     def moved(rows: str, sign: str) -> str:
-        values = postgresql_values("run")
+        values = postgresql_values("run", width)
         figures = ", ".join(f"{sign}{values[column]} AS {column}" for column in SUMMED)
         return (f"SELECT {values['granule']} AS granule, run.state_type, run.state_name, {figures}"
                 f" FROM {rows} run WHERE {included('run')}")
@@ -161,7 +165,7 @@ def postgresql_statements(table: str) -> list[str]:
         emptied = ""
         if "old_rows" in " ".join(sources):
             emptied = (f"DELETE FROM {bins} WHERE count_runs = 0 AND granule IN"
-                       f" (SELECT {postgresql_values('run')['granule']} FROM old_rows run);")
+                       f" (SELECT {postgresql_values('run', width)['granule']} FROM old_rows run);")
         return f"""
 CREATE FUNCTION {bins}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -185,7 +189,7 @@ $$"""
         f" FOR EACH STATEMENT EXECUTE FUNCTION {bins}_delete()",
         f"CREATE TRIGGER {bins}_update AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
         f" FOR EACH STATEMENT EXECUTE FUNCTION {bins}_update()",
-        fill(table, postgresql_values("run")),
+        fill(table, postgresql_values("run", width), bins),
         # The history's plans depend on the bins' statistics; do not wait for autovacuum.
         f"ANALYZE {bins}",
     ]

@@ -19,7 +19,7 @@ from api.models.flow_run_notification_policies import (
 )
 from api.models.flow_runs import FlowRun
 from api.models.flows import Flow
-from api.models.history import FlowRunHistoryBin, TaskRunHistoryBin
+from api.models.history import FlowRunHistoryBin, FlowRunHistoryHourBin, TaskRunHistoryBin, TaskRunHistoryHourBin
 from api.models.logs import Log
 from api.models.monitoring import ServiceHeartbeat
 from api.models.saved_searches import SavedSearch
@@ -44,6 +44,7 @@ __all__ = [
     "Flow",
     "FlowRun",
     "FlowRunHistoryBin",
+    "FlowRunHistoryHourBin",
     "FlowRunNotificationPolicy",
     "FlowRunNotificationQueue",
     "FlowRunState",
@@ -53,6 +54,7 @@ __all__ = [
     "ServiceLease",
     "TaskRun",
     "TaskRunHistoryBin",
+    "TaskRunHistoryHourBin",
     "TaskRunState",
     "TaskRunStateCache",
     "WorkPool",

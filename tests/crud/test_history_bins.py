@@ -42,6 +42,13 @@ WINDOWS = [
     (NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1), dt.timedelta(hours=1)),
     (NOW - dt.timedelta(hours=4, microseconds=1), NOW - dt.timedelta(hours=1), dt.timedelta(minutes=20)),
     (NOW + dt.timedelta(minutes=1, seconds=1), NOW + dt.timedelta(hours=5), dt.timedelta(minutes=61)),
+    # An hour or longer: whole hours from the hour bins, the part past an edge from the
+    # minute bins; edges off the minute, on it, and on the hour.
+    (NOW - dt.timedelta(hours=2, minutes=25, seconds=13, microseconds=500), NOW + dt.timedelta(hours=2), dt.timedelta(hours=1)),
+    (NOW.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=3), NOW + dt.timedelta(hours=3), dt.timedelta(hours=1)),
+    (NOW - dt.timedelta(hours=5, minutes=40, microseconds=7), NOW + dt.timedelta(hours=4), dt.timedelta(minutes=90)),
+    (NOW - dt.timedelta(hours=4, minutes=17), NOW + dt.timedelta(hours=3), dt.timedelta(hours=2, seconds=1)),
+    (NOW - dt.timedelta(minutes=30, microseconds=1), NOW + dt.timedelta(minutes=20), dt.timedelta(hours=2)),
     # From before 1970, on a bucket edge every 60 days.
     (dt.datetime(1969, 12, 31, 23, 59, 30, 500000, tzinfo=dt.timezone.utc), NOW + dt.timedelta(days=1), dt.timedelta(days=60)),
 ]
@@ -116,22 +123,24 @@ def read_both(model: type, start: dt.datetime, end: dt.datetime, step: dt.timede
     return binned, history._history(model, criteria, start, end, step)
 
 
-def bins(model: type) -> set[tuple[Any, ...]]:
-    table = history.BINS[model]
+def bins(model: type, hours: bool = False) -> set[tuple[Any, ...]]:
+    table = (history.HOUR_BINS if hours else history.BINS)[model]
     return set(table.objects.values_list(
         "granule", "state_type", "state_name", "count_runs", "run_time_us", "lateness_us", "unstarted", "unstarted_offset_us"
     ))
 
 
-def rebuilt_bins(model: type) -> set[tuple[Any, ...]]:
-    """The bins the migration's fill makes from the runs as they are now."""
+def rebuilt_bins(model: type, hours: bool = False) -> set[tuple[Any, ...]]:
+    """The bins (minute or hour) the migrations' fill makes from the runs as they are now."""
     migration = importlib.import_module("api.migrations.0082_run_history_bins")
     table = model._meta.db_table
-    values = migration.postgresql_values("run") if connection.vendor == "postgresql" else migration.sqlite_values("run")
-    history.BINS[model].objects.all().delete()
+    bin_model = (history.HOUR_BINS if hours else history.BINS)[model]
+    width = history.HOUR_SECONDS if hours else history.GRANULE_SECONDS
+    values = (migration.postgresql_values if connection.vendor == "postgresql" else migration.sqlite_values)("run", width)
+    bin_model.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(migration.fill(table, values), None)
-    return bins(model)
+        cursor.execute(migration.fill(table, values, bin_model._meta.db_table), None)
+    return bins(model, hours)
 
 
 @pytest.mark.parametrize("now", [NOW, NOW_ON_EDGE], ids=["clock_inside_a_granule", "clock_on_an_edge"])
@@ -149,9 +158,10 @@ def test_bins_follow_every_write_and_serve_the_same_history(model, now, monkeypa
         mutate(model, rng)
         add_runs(model, parent, rng, 100)
 
-    kept = bins(model)
-    assert all(row[3] > 0 for row in kept), "a bin whose last run left is deleted"
-    assert kept == rebuilt_bins(model)
+    for hours in (False, True):
+        kept = bins(model, hours)
+        assert all(row[3] > 0 for row in kept), "a bin whose last run left is deleted"
+        assert kept == rebuilt_bins(model, hours)
 
 
 def test_a_dashboard_window_on_the_expected_start_time_is_served_by_the_bins(frozen_now, django_assert_num_queries):
@@ -179,16 +189,37 @@ def test_the_triggers_are_installed_on_both_run_tables():
             cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
         triggers = set(cursor.fetchall())
     for table in ("flow_run", "task_run"):
-        expected = {f"{table}_history_bin_{event}" for event in ("insert", "update", "delete")}
+        expected = {f"{table}_history_{level}_{event}" for level in ("bin", "hour_bin") for event in ("insert", "update", "delete")}
         # A migration that rebuilds a run table on SQLite (copy, drop, rename) drops its
         # triggers: it must create them again.
         assert {(table, name) for name in expected} <= triggers
 
 
+def test_the_bins_are_stored_in_the_order_of_their_key():
+    """A range of granules is one stretch of the table (migration 0083): on SQLite a
+    Django rebuild of a bin table would bring its rowid back."""
+    for table in ("flow_run_history_bin", "task_run_history_bin", "flow_run_history_hour_bin", "task_run_history_hour_bin"):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT array_agg(a.attname ORDER BY k.n) FROM pg_index i"
+                    " CROSS JOIN unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
+                    " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+                    " WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                    [table],
+                )
+                assert cursor.fetchone()[0] == ["granule", "state_type", "state_name"]
+            else:
+                cursor.execute("SELECT wr FROM pragma_table_list WHERE name = %s", [table])
+                assert cursor.fetchone() == (1,), "WITHOUT ROWID"
+                cursor.execute("SELECT name FROM pragma_table_info(%s) WHERE pk > 0 ORDER BY pk", [table])
+                assert [name for (name,) in cursor.fetchall()] == ["granule", "state_type", "state_name"]
+
+
 def test_the_statements_of_a_binned_history_do_not_grow_with_the_runs(frozen_now):
     rng = random.Random(16)
     flow = new_flow()
-    start, end, step = WINDOWS[3]
+    start, end, step = WINDOWS[6]
     add_runs(models.FlowRun, flow, rng, 50)
     with CaptureQueriesContext(connection) as few:
         history.flow_run_history(start, end, step)
@@ -196,7 +227,9 @@ def test_the_statements_of_a_binned_history_do_not_grow_with_the_runs(frozen_now
     with CaptureQueriesContext(connection) as many:
         history.flow_run_history(start, end, step)
     assert len(many.captured_queries) == len(few.captured_queries)
-    # Bins, running runs, the granules of the window's ends and of now, the runs moved
-    # past an interval edge; on PostgreSQL inside a transaction with its settings.
-    selects = [query for query in many.captured_queries if query["sql"].lstrip("(").startswith("SELECT")]
-    assert len(selects) == 4
+    # Hour bins, minute bins, running runs, the granules of the window's ends and of now,
+    # the runs moved past an interval edge in now's hour and in the other hours; on
+    # PostgreSQL inside a transaction with its settings.
+    reads = [query["sql"] for query in many.captured_queries if query["sql"].lstrip("(").startswith(("SELECT", "WITH"))]
+    assert len(reads) == 6
+    assert sum('"flow_run_history_hour_bin"' in sql for sql in reads) == 1
