@@ -391,7 +391,7 @@ def explain(items: list[tuple[str, str, dict[str, Any], float]]) -> Iterator[str
         yield f"### {label} ({path}): HTTP {response.status_code}"
         for query in captured.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
             yield f"-- {sql[:300]}{'...' if len(sql) > 300 else ''}"
             with connection.cursor() as cursor:
